@@ -1,0 +1,587 @@
+// layerkit — the command-line tool: docker images / inspect / history, and
+// verify and dedup, answered from image archives alone.
+//
+// Exit status: 0 success, 1 verification failed, 2 bad input or usage.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "layerkit/archive.hpp"
+#include "layerkit/dedup.hpp"
+#include "layerkit/error.hpp"
+#include "layerkit/history.hpp"
+#include "layerkit/report.hpp"
+#include "layerkit/text.hpp"
+#include "layerkit/verify.hpp"
+#include "version.h"
+
+using namespace layerkit;
+
+namespace {
+
+constexpr int kOk = 0, kFailed = 1, kUsage = 2;
+
+const char* kMainHelp = R"(layerkit — read container image archives without a container engine
+
+Usage:
+  layerkit COMMAND [OPTIONS] ARCHIVE...
+  layerkit COMMAND --help
+
+Commands:
+  images    list images (like `docker images`)
+  inspect   print images' metadata as JSON (like `docker image inspect`)
+  history   show an image's layer history (like `docker history`)
+  verify    check every digest, size and count; exit 1 on any mismatch
+  dedup     show the layers images share and the bytes sharing saves
+
+ARCHIVE is any of: a `docker save` tar (Docker <= 24, Docker 25+, podman,
+skopeo, go-containerregistry, kaniko, pre-1.10), an OCI image layout
+directory or its tar (oci-archive), a skopeo dir: directory, each of the
+tars optionally gzip-, zstd-, xz- or bzip2-compressed as a whole. The format
+is recognised from the content, never from the file name.
+
+Common options:
+  --json               print JSON instead of a table
+  --image REF          pick one image: a repo tag ("app:1.0"), an image ID or
+                       unique ID prefix, a manifest digest, or @N (N-th image)
+  --platform OS/ARCH[/VARIANT]
+                       the manifest to take from a multi-platform index
+                       (default linux/amd64; "all" keeps every platform)
+  --threads N          worker threads for reading layers (default: all cores)
+  -h, --help           show help
+  --version            print the version
+
+Exit status: 0 success, 1 verification failed, 2 bad input or usage.
+)";
+
+const char* kImagesHelp = R"(Usage: layerkit images [OPTIONS] ARCHIVE...
+
+List the images of one or more archives, one row per reference, newest
+first, with the columns of `docker images`:
+
+  REPOSITORY  TAG  IMAGE ID  CREATED  SIZE
+
+IMAGE ID is the first 12 hex digits of the config digest; SIZE is Docker's
+image size (the sum of its layers' content sizes, decimal units). Untagged
+images show <none> <none>. Artifacts (OCI manifests whose config is not an
+image config) are listed only with --all.
+
+Options:
+  --json            one JSON object per row: Repository, Tag, ID, Digest,
+                    CreatedAt, CreatedSince, Size (bytes), Archive
+  -q, --quiet       print image IDs only
+  --no-trunc        print full image IDs
+  -a, --all         include OCI artifacts and images whose blobs are missing
+  --image REF, --platform P, --threads N   (see `layerkit --help`)
+)";
+
+const char* kInspectHelp = R"(Usage: layerkit inspect [OPTIONS] ARCHIVE...
+
+Print a JSON array with one object per image, with the keys of
+`docker image inspect` that an archive can answer: Id, RepoTags,
+RepoDigests, Parent, Comment, Created, Author, Config, Architecture,
+Variant, Os, OsVersion, Size, RootFS {Type, Layers}; and beyond Docker:
+Manifest, Layers [{MediaType, Digest, Size, DiffID, ChainID,
+UncompressedSize, ContentSize, Compression, Foreign, Present, URLs}],
+Missing [{What, Digest, Member}] and Archive {Path, Format}.
+Sizes are integers in bytes. Reads every layer's tar headers.
+
+Options:
+  --image REF, --platform P, --threads N   (see `layerkit --help`)
+  --json            accepted for symmetry (output is always JSON)
+)";
+
+const char* kHistoryHelp = R"(Usage: layerkit history [OPTIONS] ARCHIVE
+
+Show the history of an image, newest first, exactly as `docker history`:
+
+  IMAGE  CREATED  CREATED BY  SIZE  COMMENT
+
+IMAGE is the 12-hex image ID on the newest row and <missing> below; CREATED
+is "N units ago" ("N/A" before the year 2000); CREATED BY has tabs turned
+into spaces and is cut to 45 columns with "…"; SIZE is the layer's content
+size as Docker's store reports it (0B for rows that made no layer).
+The archive must hold one image, or pick one with --image.
+
+Options:
+  -H, --human=BOOL  human-readable times and sizes (default true);
+                    --human=false prints RFC 3339 times and byte counts
+  --no-trunc        do not truncate CREATED BY or the image ID
+  -q, --quiet       print the IDs only
+  --layers          add each row's layer: diff_id, blob digest, compressed
+                    and uncompressed bytes and chain_id; history entries and
+                    layers that do not line up are shown as such
+  --json            one JSON object per row: ID, CreatedAt, CreatedSince,
+                    CreatedBy, Size (bytes), Comment (+ DiffID, Digest,
+                    ChainID, CompressedSize, UncompressedSize with --layers)
+  --image REF, --platform P, --threads N   (see `layerkit --help`)
+)";
+
+const char* kVerifyHelp = R"(Usage: layerkit verify [OPTIONS] ARCHIVE...
+
+Check an archive completely, reading each layer blob once (a layer shared by
+several images is read once): the blob digest as stored, the diff_id after
+decompression, every descriptor size, the config digest (the image ID), the
+manifest and index digests, and the counts of layers, diff_ids and non-empty
+history entries. Every mismatch is reported, each naming the image, the
+layer, the archive member, the expected and the actual value.
+Shows progress on a terminal. Exits 1 when anything does not match.
+
+Options:
+  --json            {OK, Images: [{Ref, Id, OK, Layers: [{Index, Digest,
+                    DiffID, OK, Present, Foreign}]}], Problems: [{Image,
+                    Layer, Member, Kind, Expected, Actual, Message}], Notes}
+  -q, --quiet       no progress and no per-layer lines; problems only
+  --image REF, --platform P, --threads N   (see `layerkit --help`)
+)";
+
+const char* kDedupHelp = R"(Usage: layerkit dedup [OPTIONS] ARCHIVE...
+
+Compare the images of one or more archives: which layers (by chain_id, and by
+diff_id) appear in which images; per image its size, shared size and unique
+size (as `docker system df -v` counts them); in total the bytes as stored per
+image, the unique bytes, and the bytes sharing saves. Each distinct layer is
+read once (tar headers only).
+
+Options:
+  --json            {Images: [{Ref, Id, Size, SharedSize, UniqueSize,
+                    Layers}], Layers: [{DiffID, ChainID, Size, Images}],
+                    DiffIDs: [{DiffID, Size, Images}], TotalSize,
+                    UniqueSize, SavedSize, Notes}
+  --image REF       compare only this image of each archive
+  --platform P, --threads N   (see `layerkit --help`)
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Args {
+  std::string command;
+  std::vector<std::string> archives;
+  bool json = false, help = false, quiet = false, no_trunc = false, all = false, layers = false;
+  bool human = true;
+  std::string image;
+  std::string platform = "linux/amd64";
+  bool platform_explicit = false;
+  unsigned threads = 0;
+};
+
+bool parse_bool(const std::string& opt, const std::string& v) {
+  if (v == "true" || v == "1" || v == "t" || v == "TRUE" || v == "True") return true;
+  if (v == "false" || v == "0" || v == "f" || v == "FALSE" || v == "False") return false;
+  throw UsageError(fmt::format("{}: invalid boolean {:?}", opt, v));
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::size_t i = 0;
+  auto value = [&](const std::string& opt, std::optional<std::string> inline_value) {
+    if (inline_value) return *inline_value;
+    if (i + 1 >= words.size()) throw UsageError(fmt::format("{} needs a value", opt));
+    return words[++i];
+  };
+  bool only_files = false;
+  for (; i < words.size(); ++i) {
+    std::string w = words[i];
+    if (only_files || w.empty() || w[0] != '-' || w == "-") {
+      if (a.command.empty()) a.command = w;
+      else a.archives.push_back(w);
+      continue;
+    }
+    if (w == "--") {
+      only_files = true;
+      continue;
+    }
+    std::optional<std::string> inl;
+    std::string name = w;
+    if (auto eq = w.find('='); eq != std::string::npos && w.rfind("--", 0) == 0) {
+      name = w.substr(0, eq);
+      inl = w.substr(eq + 1);
+    }
+    if (name == "-h" || name == "--help") a.help = true;
+    else if (name == "--json") a.json = inl ? parse_bool(name, *inl) : true;
+    else if (name == "--format") {
+      std::string f = value(name, inl);
+      if (f != "json") throw UsageError("--format: only \"json\" is supported (or use --json)");
+      a.json = true;
+    } else if (name == "-q" || name == "--quiet") a.quiet = true;
+    else if (name == "--no-trunc") a.no_trunc = true;
+    else if (name == "-a" || name == "--all") a.all = true;
+    else if (name == "--layers") a.layers = true;
+    else if (name == "-H" || name == "--human") a.human = inl ? parse_bool(name, *inl) : true;
+    else if (name == "--image") a.image = value(name, inl);
+    else if (name == "--platform") {
+      a.platform = value(name, inl);
+      a.platform_explicit = true;
+    } else if (name == "--threads") {
+      std::string v = value(name, inl);
+      try {
+        std::size_t used = 0;
+        unsigned long n = std::stoul(v, &used);
+        if (used != v.size() || n > 1024) throw std::invalid_argument(v);
+        a.threads = static_cast<unsigned>(n);
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--threads: expected a number from 0 to 1024, got {:?}", v));
+      }
+    } else if (name == "--version") {
+      a.command = "version";
+    } else {
+      throw UsageError(fmt::format("unknown option {:?}", w));
+    }
+  }
+  return a;
+}
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Progress on stderr, only when it is a terminal.
+class Progress {
+ public:
+  explicit Progress(const char* what, bool enabled) : what_(what), on_(enabled && ::isatty(2)) {}
+  ~Progress() { done(); }
+  ProgressFn fn() {
+    if (!on_) return {};
+    return [this](std::uint64_t done, std::uint64_t total) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_ < std::chrono::milliseconds(100) && done < total) return true;
+      last_ = now;
+      if (total)
+        std::fprintf(stderr, "\r%s %s / %s (%d%%)   ", what_, text::human_size(double(done)).c_str(),
+                     text::human_size(double(total)).c_str(), int(done * 100 / total));
+      else
+        std::fprintf(stderr, "\r%s %s   ", what_, text::human_size(double(done)).c_str());
+      shown_ = true;
+      return true;
+    };
+  }
+  void done() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  const char* what_;
+  bool on_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+Archive open_archive(const Args& a, const std::string& path) {
+  OpenOptions o;
+  o.platform = a.platform;
+  o.platform_explicit = a.platform_explicit;
+  Progress p("reading", true);
+  o.progress = p.fn();
+  Archive ar = Archive::open(path, o);
+  for (const auto& w : ar.warnings()) std::fprintf(stderr, "layerkit: %s: warning: %s\n", path.c_str(), w.c_str());
+  return ar;
+}
+
+std::vector<const Image*> pick_images(const Archive& ar, const Args& a, bool include_all) {
+  std::vector<const Image*> out;
+  if (!a.image.empty()) {
+    out.push_back(&ar.find_image(a.image));
+    return out;
+  }
+  for (const Image& i : ar.images())
+    if (include_all || (i.artifact_type.empty() && i.complete())) out.push_back(&i);
+  return out;
+}
+
+std::string size_cell(std::int64_t bytes, bool human) {
+  if (bytes < 0) return "?";
+  return human ? text::human_size(double(bytes)) : std::to_string(bytes);
+}
+
+int cmd_images(const Args& a) {
+  std::vector<Archive> archives;
+  for (const auto& p : a.archives) archives.push_back(open_archive(a, p));
+  struct Row {
+    const Archive* ar;
+    const Image* img;
+    std::int64_t size;
+    std::optional<std::int64_t> created;
+  };
+  std::vector<Row> rows;
+  for (const Archive& ar : archives) {
+    for (const Image* img : pick_images(ar, a, a.all)) {
+      rows.push_back({&ar, img, image_size(ar, *img, a.threads), text::parse_rfc3339(img->config.created)});
+    }
+  }
+  // Newest first, as docker sorts.
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
+    return x.created.value_or(INT64_MIN) > y.created.value_or(INT64_MIN);
+  });
+  std::int64_t now = now_unix();
+  if (a.json) {
+    std::vector<const Archive*> ars;
+    std::vector<const Image*> imgs;
+    std::vector<std::int64_t> sizes;
+    for (const Row& r : rows) {
+      ars.push_back(r.ar);
+      imgs.push_back(r.img);
+      sizes.push_back(r.size);
+    }
+    fmt::print("{}\n", images_json(ars, imgs, sizes, now));
+    return kOk;
+  }
+  auto id_of = [&](const Image& img) {
+    if (img.id().empty()) return std::string("<missing>");
+    return a.no_trunc ? img.id().str() : text::truncate_id(img.id().str());
+  };
+  if (a.quiet) {
+    for (const Row& r : rows) fmt::print("{}\n", id_of(*r.img));
+    return kOk;
+  }
+  text::TabWriter tw;
+  tw.add_row({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
+  for (const Row& r : rows) {
+    std::vector<std::string> refs = r.img->references;
+    if (refs.empty()) refs.push_back("<none>:<none>");
+    std::string created = r.created ? text::image_created_since(*r.created, now) : "N/A";
+    for (const auto& ref : refs) {
+      auto [repo, tag] = text::split_repo_tag(ref);
+      tw.add_row({repo, tag, id_of(*r.img), created, text::human_size(double(r.size))});
+    }
+  }
+  fmt::print("{}", tw.str());
+  return kOk;
+}
+
+int cmd_inspect(const Args& a) {
+  // One JSON array over all archives.
+  std::string out = "[";
+  bool first = true;
+  for (const auto& p : a.archives) {
+    Archive ar = open_archive(a, p);
+    auto imgs = pick_images(ar, a, true);
+    std::string part = inspect_json(ar, imgs, true, a.threads);
+    // Splice the array's elements into the combined array.
+    std::string inner = part.substr(1, part.size() - 2);
+    while (!inner.empty() && (inner.back() == '\n' || inner.back() == ' ')) inner.pop_back();
+    while (!inner.empty() && inner.front() == '\n') inner.erase(0, 1);
+    if (inner.empty()) continue;
+    out += first ? "\n" : ",\n";
+    out += inner;
+    first = false;
+  }
+  out += first ? "]" : "\n]";
+  fmt::print("{}\n", out);
+  return kOk;
+}
+
+const Image& single_image(const Archive& ar, const Args& a) {
+  if (!a.image.empty()) return ar.find_image(a.image);
+  auto imgs = pick_images(ar, a, false);
+  if (imgs.size() == 1) return *imgs[0];
+  if (imgs.empty()) throw Error(Errc::not_found, fmt::format("{}: no image", ar.path()));
+  std::string names;
+  for (const Image* i : imgs)
+    names += (names.empty() ? "" : ", ") + (i->references.empty() ? i->id().short_hex() : i->references[0]);
+  throw Error(Errc::ambiguous,
+              fmt::format("{} holds {} images ({}); choose one with --image", ar.path(), imgs.size(), names));
+}
+
+int cmd_history(const Args& a) {
+  if (a.archives.size() != 1) throw UsageError("history takes exactly one ARCHIVE");
+  Archive ar = open_archive(a, a.archives[0]);
+  const Image& img = single_image(ar, a);
+  HistoryOptions ho;
+  ho.layer_details = a.layers;
+  ho.threads = a.threads;
+  Progress p("reading layers", !a.quiet);
+  ho.progress = p.fn();
+  auto rows = history(ar, img, ho);
+  p.done();
+  std::int64_t now = now_unix();
+  if (!history_matches_layers(rows))
+    std::fprintf(stderr, "layerkit: warning: %s: history entries and layers do not line up (%zu layers, %zu non-empty history entries)\n",
+                 img.display_name().empty() ? img.id().short_hex().c_str() : img.display_name().c_str(),
+                 img.layers.size(), img.config.non_empty_history());
+  if (a.json) {
+    fmt::print("{}\n", history_json(rows, a.layers, now));
+    return kOk;
+  }
+  auto id_cell = [&](const HistoryRow& r) {
+    if (r.id == "<missing>" || a.no_trunc) return r.id;
+    return text::truncate_id(r.id);
+  };
+  if (a.quiet) {
+    for (const auto& r : rows) fmt::print("{}\n", id_cell(r));
+    return kOk;
+  }
+  text::TabWriter tw;
+  std::vector<std::string> head = {"IMAGE", a.human ? "CREATED" : "CREATED AT", "CREATED BY", "SIZE", "COMMENT"};
+  if (a.layers) {
+    for (const char* h : {"LAYER", "DIFF ID", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "CHAIN ID"}) head.push_back(h);
+  }
+  tw.add_row(head);
+  auto short_digest = [&](const Digest& d) {
+    if (d.empty()) return std::string("-");
+    return a.no_trunc ? d.str() : d.short_hex();
+  };
+  for (const auto& r : rows) {
+    std::string created;
+    if (a.human) created = r.created_unix ? text::created_since(*r.created_unix, now) : "N/A";
+    else created = r.created_unix ? text::rfc3339(*r.created_unix) : r.created;
+    std::vector<std::string> cells = {id_cell(r), created, text::history_created_by(r.created_by, !a.no_trunc),
+                                      size_cell(r.size, a.human), r.comment};
+    if (a.layers) {
+      std::string layer = r.layer_index ? std::to_string(*r.layer_index) : "-";
+      if (r.match == HistoryRow::Match::no_layer) layer = "NO LAYER";
+      if (r.match == HistoryRow::Match::no_history) layer += " (NO HISTORY)";
+      cells.push_back(layer);
+      cells.push_back(short_digest(r.diff_id));
+      cells.push_back(short_digest(r.digest));
+      cells.push_back(r.layer_index ? size_cell(r.compressed_size, a.human) : "-");
+      cells.push_back(r.layer_index ? size_cell(r.uncompressed_size, a.human) : "-");
+      cells.push_back(short_digest(r.chain_id));
+    }
+    tw.add_row(cells);
+  }
+  fmt::print("{}", tw.str());
+  return kOk;
+}
+
+int cmd_verify(const Args& a) {
+  bool all_ok = true;
+  std::string json_out;
+  for (const auto& path : a.archives) {
+    Archive ar = open_archive(a, path);
+    VerifyOptions vo;
+    vo.image = a.image;
+    vo.threads = a.threads;
+    Progress p("verifying", !a.quiet && !a.json);
+    vo.progress = p.fn();
+    VerifyReport rep = verify(ar, vo);
+    p.done();
+    all_ok = all_ok && rep.ok;
+    if (a.json) {
+      if (a.archives.size() == 1) json_out = verify_json(rep);
+      else json_out += (json_out.empty() ? "[" : ",") + verify_json(rep, false);
+      continue;
+    }
+    if (!a.quiet) {
+      for (const VerifiedImage& vi : rep.images) {
+        fmt::print("{} {} ({})\n", vi.ok ? "ok  " : "FAIL", vi.ref.empty() ? "<untagged>" : vi.ref,
+                   vi.id.empty() ? std::string("<no config>") : vi.id.short_hex());
+        for (const VerifiedLayer& l : vi.layers) {
+          std::string state = l.ok ? "ok  " : "FAIL";
+          std::string detail = l.foreign && !l.present ? "foreign layer (not in the archive)"
+                               : !l.present            ? "absent"
+                                                       : fmt::format("digest {}  diff_id {}", l.digest.short_hex(),
+                                                                     l.diff_id.empty() ? "-" : l.diff_id.short_hex());
+          fmt::print("  {} layer {:<3} {}\n", state, l.index, detail);
+        }
+      }
+      for (const auto& n : rep.notes) fmt::print("note: {}\n", n);
+    }
+    for (const Problem& pr : rep.problems) fmt::print("problem [{}]: {}\n", pr.kind, pr.message);
+    fmt::print("{}: {}\n", path,
+               rep.ok ? "verified"
+                      : fmt::format("{} problem{}", rep.problems.size(), rep.problems.size() == 1 ? "" : "s"));
+  }
+  if (a.json) fmt::print("{}{}\n", json_out, a.archives.size() == 1 ? "" : "]");
+  return all_ok ? kOk : kFailed;
+}
+
+int cmd_dedup(const Args& a) {
+  std::vector<Archive> archives;
+  archives.reserve(a.archives.size());
+  for (const auto& p : a.archives) archives.push_back(open_archive(a, p));
+  std::vector<DedupInput> inputs;
+  std::map<std::string, int> seen;
+  for (const Archive& ar : archives) {
+    for (const Image* img : pick_images(ar, a, false)) {
+      std::string ref = img->references.empty() ? img->id().short_hex() : img->references[0];
+      if (int n = seen[ref]++) ref += fmt::format(" ({})", n + 1);
+      inputs.push_back({&ar, img, ref});
+    }
+  }
+  DedupOptions o;
+  o.threads = a.threads;
+  Progress p("reading layers", !a.json);
+  o.progress = p.fn();
+  DedupReport r = dedup(inputs, o);
+  p.done();
+  if (a.json) {
+    fmt::print("{}\n", dedup_json(r));
+    return kOk;
+  }
+  text::TabWriter lt;
+  lt.add_row({"CHAIN ID", "DIFF ID", "SIZE", "IMAGES", "SHARED BY"});
+  for (const DedupLayer& l : r.layers) {
+    std::string imgs;
+    for (const auto& s : l.images) imgs += (imgs.empty() ? "" : ", ") + s;
+    lt.add_row({l.chain_id.empty() ? "-" : l.chain_id.short_hex(), l.diff_id.empty() ? "-" : l.diff_id.short_hex(),
+                text::human_size(double(l.size)), std::to_string(l.images.size()), imgs});
+  }
+  fmt::print("{}\n", lt.str());
+  text::TabWriter it;
+  it.add_row({"IMAGE", "IMAGE ID", "LAYERS", "SIZE", "SHARED SIZE", "UNIQUE SIZE"});
+  for (const DedupImage& i : r.images)
+    it.add_row({i.ref, i.id.short_hex(), std::to_string(i.layers), text::human_size(double(i.size)),
+                text::human_size(double(i.shared_size)), text::human_size(double(i.unique_size))});
+  fmt::print("{}\n", it.str());
+  fmt::print("Total size (each image alone): {}\nUnique size (each layer once):  {}\nSaved by sharing:               {}\n",
+             text::human_size(double(r.total_size)), text::human_size(double(r.unique_size)),
+             text::human_size(double(r.saved_size)));
+  for (const auto& n : r.notes) fmt::print("note: {}\n", n);
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  try {
+    a = parse_args(argc, argv);
+    static const std::map<std::string, std::pair<int (*)(const Args&), const char*>> commands = {
+        {"images", {cmd_images, kImagesHelp}},   {"inspect", {cmd_inspect, kInspectHelp}},
+        {"history", {cmd_history, kHistoryHelp}}, {"verify", {cmd_verify, kVerifyHelp}},
+        {"dedup", {cmd_dedup, kDedupHelp}},
+    };
+    if (a.command == "version") {
+      fmt::print("layerkit {}\n", LAYERKIT_VERSION_STRING);
+      return kOk;
+    }
+    if (a.command.empty() || a.command == "help") {
+      if (!a.archives.empty() && commands.count(a.archives[0])) {
+        fmt::print("{}", commands.at(a.archives[0]).second);
+        return kOk;
+      }
+      fmt::print(a.help || a.command == "help" ? stdout : stderr, "{}", kMainHelp);
+      return a.help || a.command == "help" ? kOk : kUsage;
+    }
+    auto it = commands.find(a.command);
+    if (it == commands.end()) throw UsageError(fmt::format("unknown command {:?} (try `layerkit --help`)", a.command));
+    if (a.help) {
+      fmt::print("{}", it->second.second);
+      return kOk;
+    }
+    if (a.archives.empty()) throw UsageError(fmt::format("{} needs at least one ARCHIVE", a.command));
+    return it->second.first(a);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "layerkit: %s\n", e.what());
+    return kUsage;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "layerkit: %s [%s]\n", e.what(), errc_name(e.code()));
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "layerkit: internal error: %s\n", e.what());
+    return kUsage;
+  }
+}

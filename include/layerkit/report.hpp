@@ -1,0 +1,64 @@
+// layerkit/report.hpp — the JSON documents layerkit answers with.
+//
+// The CLI's --json output, the C ABI's *_json calls and the bindings all use
+// these functions, so every surface answers with the same document. Keys
+// follow Docker where Docker has an answer (`docker image inspect`, `docker
+// history --format json`, `docker images --format json`), in Docker's
+// spelling; sizes are integers in bytes; digests are "algorithm:hex" strings.
+// Every function returns UTF-8 JSON text (pretty-printed with 2 spaces when
+// `pretty`) and throws only what the underlying reads throw.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "layerkit/archive.hpp"
+#include "layerkit/dedup.hpp"
+#include "layerkit/history.hpp"
+#include "layerkit/verify.hpp"
+
+namespace layerkit {
+
+/// `docker image inspect`, one object per image in a JSON array, with the
+/// keys an archive can answer: Id, RepoTags, RepoDigests, Parent, Comment,
+/// Created, Author, Architecture, Variant, Os, OsVersion, Size (bytes, Docker's
+/// image size: the sum of its layers' content sizes), Config (the config's
+/// "config" object as stored), RootFS {Type, Layers (diff_ids)}; plus
+/// Layers: [{MediaType, Digest, Size, DiffID, ChainID, UncompressedSize,
+/// Foreign, URLs, Present}], Manifest {MediaType, Digest, Size} or null,
+/// Missing: [{What, Digest, Member}], and Archive {Path, Format}.
+/// Reads every present layer's tar headers (for Size and UncompressedSize).
+std::string inspect_json(const Archive& archive, const std::vector<const Image*>& images, bool pretty = true,
+                         unsigned threads = 0);
+
+/// One row per image reference, as `docker images --format json`, plus
+/// Archive: [{Repository, Tag, ID (12 hex), Digest (manifest digest or
+/// "<none>"), CreatedAt (as stored), CreatedSince ("N units ago"), Size
+/// (bytes), Archive}]. `sizes` gives each image's size in bytes, in `images` order.
+std::string images_json(const std::vector<const Archive*>& archives, const std::vector<const Image*>& images,
+                        const std::vector<std::int64_t>& sizes, std::int64_t now_unix, bool pretty = true);
+
+/// `docker history --format json` rows, newest first: {ID, CreatedAt,
+/// CreatedSince, CreatedBy, Size (bytes), Comment}; with `layers` also
+/// {LayerIndex, DiffID, Digest, ChainID, CompressedSize, UncompressedSize,
+/// Match ("ok", "no layer", "no history")}. ID is the full image ID on the
+/// newest row, "<missing>" below. CreatedAt is RFC 3339 (local time zone).
+std::string history_json(const std::vector<HistoryRow>& rows, bool layers, std::int64_t now_unix,
+                         bool pretty = true);
+
+/// {OK, Images: [{Ref, Id, OK, Layers: [{Index, Digest, DiffID, OK, Present,
+/// Foreign}]}], Problems: [{Image, Layer (index or null), Member, Kind,
+/// Expected, Actual, Message}], Notes: [string]}.
+std::string verify_json(const VerifyReport& report, bool pretty = true);
+
+/// {Images: [{Ref, Id, Size, SharedSize, UniqueSize, Layers}], Layers:
+/// [{DiffID, ChainID, Size, Images: [refs]}], DiffIDs: [{DiffID, Size,
+/// Images}], TotalSize, UniqueSize, SavedSize, Notes}.
+std::string dedup_json(const DedupReport& report, bool pretty = true);
+
+/// Docker's image size in bytes: the sum of the content sizes of its present
+/// layers (reads their tar headers; unreadable layers count 0).
+std::int64_t image_size(const Archive& archive, const Image& image, unsigned threads = 0);
+
+}  // namespace layerkit

@@ -1,0 +1,103 @@
+#include "layerkit/dedup.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "layerkit/error.hpp"
+
+namespace layerkit {
+namespace {
+
+// A layer's identity when the config names no diff_id: its blob digest or member.
+std::string layer_key(const Layer& l, const Digest& id) {
+  if (l.chain_id) return l.chain_id->str();
+  if (!l.descriptor.digest.empty()) return "blob " + l.descriptor.digest.str();
+  return fmt::format("{} layer {}", id.str(), l.index);
+}
+
+}  // namespace
+
+DedupReport dedup(const std::vector<DedupInput>& inputs, const DedupOptions& options) {
+  DedupReport r;
+  for (const DedupInput& in : inputs)
+    if (!in.archive || !in.image) throw Error(Errc::invalid_argument, "dedup: an input has no archive or image");
+
+  // Sizes: one read per distinct diff_id, grouped per archive for scan_many.
+  std::map<std::string, std::uint64_t> size_of;  // diff_id (or key) -> bytes
+  auto size_key = [](const Layer& l, const Image& img) {
+    return l.diff_id ? l.diff_id->str() : layer_key(l, img.id());
+  };
+  std::map<const Archive*, std::vector<std::pair<const Layer*, std::string>>> todo;
+  std::set<std::string> queued;
+  for (const DedupInput& in : inputs) {
+    for (const Layer& l : in.image->layers) {
+      std::string key = size_key(l, *in.image);
+      if (queued.insert(key).second) todo[in.archive].emplace_back(&l, key);
+    }
+  }
+  for (auto& [archive, jobs] : todo) {
+    std::vector<const Layer*> layers;
+    for (const auto& j : jobs) layers.push_back(j.first);
+    auto scans = archive->scan_many(layers, ScanDepth::headers, options.threads, options.progress);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const Layer& l = *layers[i];
+      const std::string& key = jobs[i].second;
+      if (scans[i].scan) {
+        size_of[key] = scans[i].scan->stats.content_bytes;
+      } else {
+        size_of[key] = 0;
+        r.notes.push_back(fmt::format("{}: layer {} not counted: {}", archive->path(), l.index, scans[i].message));
+      }
+    }
+  }
+
+  auto group = [&](std::vector<DedupLayer>& out, std::map<std::string, std::size_t>& where, const std::string& key,
+                   const Layer& l, bool by_chain, const std::string& ref, std::uint64_t bytes) {
+    auto [it, fresh] = where.try_emplace(key, out.size());
+    if (fresh) {
+      DedupLayer d;
+      if (l.diff_id) d.diff_id = *l.diff_id;
+      if (by_chain && l.chain_id) d.chain_id = *l.chain_id;
+      d.size = bytes;
+      out.push_back(std::move(d));
+    }
+    auto& imgs = out[it->second].images;
+    if (std::find(imgs.begin(), imgs.end(), ref) == imgs.end()) imgs.push_back(ref);
+    return it->second;
+  };
+
+  std::map<std::string, std::size_t> by_chain, by_diff;
+  std::vector<std::vector<std::size_t>> image_layers(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const DedupInput& in = inputs[i];
+    for (const Layer& l : in.image->layers) {
+      std::uint64_t bytes = size_of[size_key(l, *in.image)];
+      std::string chain_key = layer_key(l, in.image->id());
+      image_layers[i].push_back(group(r.layers, by_chain, chain_key, l, true, in.ref, bytes));
+      group(r.diff_ids, by_diff, l.diff_id ? l.diff_id->str() : chain_key, l, false, in.ref, bytes);
+    }
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    DedupImage d;
+    d.ref = inputs[i].ref;
+    d.id = inputs[i].image->id();
+    std::set<std::size_t> seen;  // a layer repeated in one image is stored once
+    for (std::size_t k : image_layers[i]) {
+      ++d.layers;
+      if (!seen.insert(k).second) continue;
+      d.size += r.layers[k].size;
+      if (r.layers[k].images.size() > 1) d.shared_size += r.layers[k].size;
+    }
+    d.unique_size = d.size - d.shared_size;
+    r.total_size += d.size;
+    r.images.push_back(std::move(d));
+  }
+  for (const DedupLayer& l : r.layers) r.unique_size += l.size;
+  r.saved_size = r.total_size - r.unique_size;
+  return r;
+}
+
+}  // namespace layerkit

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every test, from a fresh clone: install what is missing, build (warnings are
+# errors), and run the whole suite — doctest unit and corpus tests, the CLI's
+# pytest suite. Tests that need the shared corpus (../shared/corpus, or
+# $LAYERKIT_CORPUS) say so and skip when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+layerkit_install_deps
+LAYERKIT_MESON_ARGS="-Dwerror=true ${LAYERKIT_MESON_ARGS:-}" layerkit_build build-test
+meson test -C build-test --print-errorlogs "$@"
