@@ -21,7 +21,7 @@
 #include "layerkit/report.hpp"
 #include "layerkit/text.hpp"
 #include "layerkit/verify.hpp"
-#include "version.h"
+#include "layerkit/version.h"
 
 using namespace layerkit;
 

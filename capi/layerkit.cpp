@@ -1,0 +1,772 @@
+// The C ABI: a thin firewall over the C++ core. Every entry point checks its
+// arguments, calls the core, and catches everything; no exception and no C++
+// type crosses the boundary. Each opaque struct wraps one core object plus the
+// C strings borrowed from it.
+#include "layerkit/layerkit.h"
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "layerkit/archive.hpp"
+#include "layerkit/dedup.hpp"
+#include "layerkit/error.hpp"
+#include "layerkit/history.hpp"
+#include "layerkit/report.hpp"
+#include "layerkit/verify.hpp"
+
+using namespace layerkit;
+
+namespace {
+
+thread_local std::string g_error;
+
+lk_status fail(lk_status code, const std::string& message) {
+  try {
+    g_error = message;
+  } catch (...) {
+    // Keep the previous message rather than fail while reporting a failure.
+  }
+  return code;
+}
+
+struct InvalidArgument {
+  const char* what;
+};
+
+// Runs the body, mapping every exception to a status and a message.
+template <typename F>
+lk_status guard(F&& body) noexcept {
+  try {
+    return body();
+  } catch (const InvalidArgument& e) {
+    return fail(LK_EINVAL, e.what);
+  } catch (const Error& e) {
+    return fail(static_cast<lk_status>(e.code()), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(LK_ENOMEM, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(LK_EINTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(LK_EINTERNAL, "internal error: unknown exception");
+  }
+}
+
+template <typename T>
+void need(const T* p, const char* what) {
+  if (!p) throw InvalidArgument{what};
+}
+
+// Copies a caller's struct of `src->size` bytes over defaults in `dst`.
+template <typename T>
+void copy_in(const T* src, T& dst, const char* what) {
+  if (src->size < sizeof(size_t) || src->size > sizeof(T)) throw InvalidArgument{what};
+  std::size_t keep = dst.size;
+  std::memcpy(&dst, src, src->size);
+  dst.size = keep;
+}
+
+// Copies `src` into the caller's struct, at most dst->size bytes; dst->size kept.
+template <typename T>
+void copy_out(T* dst, const T& src, const char* what) {
+  if (!dst || dst->size < sizeof(size_t) || dst->size > sizeof(T)) throw InvalidArgument{what};
+  std::size_t n = dst->size;
+  std::memcpy(reinterpret_cast<char*>(dst) + sizeof(size_t), reinterpret_cast<const char*>(&src) + sizeof(size_t),
+              n - sizeof(size_t));
+}
+
+ProgressFn wrap_progress(lk_progress_fn fn, void* data) {
+  if (!fn) return {};
+  return [fn, data](std::uint64_t done, std::uint64_t total) { return fn(done, total, data) == 0; };
+}
+
+char* dup_string(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!p) throw std::bad_alloc();
+  std::memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+Limits limits_from(const lk_limits& l) {
+  Limits o;
+  o.manifest_json_bytes = l.manifest_json_bytes;
+  o.json_bytes = l.json_bytes;
+  o.json_depth = l.json_depth;
+  o.layers_per_image = l.layers_per_image;
+  o.images_per_archive = l.images_per_archive;
+  o.index_depth = l.index_depth;
+  o.members = l.members;
+  o.entries_per_layer = l.entries_per_layer;
+  o.layer_bytes = l.layer_bytes;
+  o.compression_ratio = l.compression_ratio;
+  o.symlink_hops = l.symlink_hops;
+  o.buffered_bytes = l.buffered_bytes;
+  return o;
+}
+
+lk_limits limits_to(const Limits& o) {
+  lk_limits l;
+  std::memset(&l, 0, sizeof l);
+  l.size = sizeof l;
+  l.manifest_json_bytes = o.manifest_json_bytes;
+  l.json_bytes = o.json_bytes;
+  l.json_depth = o.json_depth;
+  l.layers_per_image = o.layers_per_image;
+  l.images_per_archive = o.images_per_archive;
+  l.index_depth = o.index_depth;
+  l.members = o.members;
+  l.entries_per_layer = o.entries_per_layer;
+  l.layer_bytes = o.layer_bytes;
+  l.compression_ratio = o.compression_ratio;
+  l.symlink_hops = o.symlink_hops;
+  l.buffered_bytes = o.buffered_bytes;
+  return l;
+}
+
+std::int64_t or_unknown(std::int64_t v) { return v < 0 ? -1 : v; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Opaque structs
+
+struct lk_image {
+  const Image* img = nullptr;
+  std::string manifest_digest, manifest_media_type;
+  std::vector<std::string> lists[10];
+  std::vector<const char*> list_ptrs[10];
+  lk_image_info info{};
+};
+
+struct lk_archive {
+  Archive archive;
+  std::vector<std::unique_ptr<lk_image>> images;
+  explicit lk_archive(Archive a) : archive(std::move(a)) {}
+};
+
+struct lk_layer_iter {
+  struct Entry {
+    std::string media_type, digest, diff_id, chain_id, member, compression;
+    std::vector<std::string> urls;
+    lk_layer_info info{};
+  };
+  std::vector<Entry> entries;
+  std::size_t next = 0;
+  const Entry* current = nullptr;
+};
+
+struct lk_history {
+  std::vector<HistoryRow> rows;
+  std::vector<lk_history_row> c_rows;
+};
+
+struct lk_verify_report {
+  VerifyReport report;
+};
+
+struct lk_dedup {
+  std::vector<DedupInput> inputs;
+  std::vector<std::unique_ptr<std::string>> refs;
+  std::optional<DedupReport> report;
+  std::vector<std::string> image_ids;
+};
+
+namespace {
+
+std::unique_ptr<lk_image> wrap_image(const Image& img) {
+  auto w = std::make_unique<lk_image>();
+  w->img = &img;
+  if (img.manifest) {
+    w->manifest_digest = img.manifest->digest.str();
+    w->manifest_media_type = img.manifest->media_type;
+  }
+  const ContainerConfig& cc = img.config.config;
+  w->lists[LK_LIST_REFERENCES] = img.references;
+  w->lists[LK_LIST_ENV] = cc.env;
+  w->lists[LK_LIST_CMD] = cc.cmd;
+  w->lists[LK_LIST_ENTRYPOINT] = cc.entrypoint;
+  w->lists[LK_LIST_EXPOSED_PORTS] = cc.exposed_ports;
+  w->lists[LK_LIST_VOLUMES] = cc.volumes;
+  for (const Digest& d : img.config.diff_ids) w->lists[LK_LIST_DIFF_IDS].push_back(d.str());
+  for (const auto& [k, v] : cc.labels) {
+    w->lists[LK_LIST_LABEL_KEYS].push_back(k);
+    w->lists[LK_LIST_LABEL_VALUES].push_back(v);
+  }
+  if (cc.healthcheck) w->lists[LK_LIST_HEALTHCHECK] = cc.healthcheck->test;
+  for (int i = 0; i < 10; ++i) {
+    for (const auto& s : w->lists[i]) w->list_ptrs[i].push_back(s.c_str());
+    w->list_ptrs[i].push_back(nullptr);  // a non-NULL array even when empty
+  }
+  lk_image_info& in = w->info;
+  in.size = sizeof in;
+  in.id = img.id().str().c_str();
+  in.manifest_digest = w->manifest_digest.c_str();
+  in.manifest_media_type = w->manifest_media_type.c_str();
+  in.config_media_type = img.config_descriptor.media_type.c_str();
+  in.created = img.config.created.c_str();
+  in.author = img.config.author.c_str();
+  in.architecture = img.config.architecture.c_str();
+  in.os = img.config.os.c_str();
+  in.os_version = img.config.os_version.c_str();
+  in.variant = img.config.variant.c_str();
+  in.user = cc.user.c_str();
+  in.working_dir = cc.working_dir.c_str();
+  in.stop_signal = cc.stop_signal.c_str();
+  in.artifact_type = img.artifact_type.c_str();
+  in.index_path = img.index_path.c_str();
+  in.layer_count = img.layers.size();
+  in.history_count = img.config.history.size();
+  in.missing_count = img.missing.size();
+  in.complete = img.complete() ? 1 : 0;
+  in.legacy_v1 = img.legacy_v1 ? 1 : 0;
+  return w;
+}
+
+const lk_image* wrapper_of(const lk_archive* a, const Image* img) {
+  for (const auto& w : a->images)
+    if (w->img == img) return w.get();
+  throw Error(Errc::internal, "image wrapper not found");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Version and errors
+
+extern "C" {
+
+const char* lk_version(void) { return LAYERKIT_VERSION_STRING; }
+
+int lk_version_number(void) {
+  return LAYERKIT_VERSION_MAJOR * 10000 + LAYERKIT_VERSION_MINOR * 100 + LAYERKIT_VERSION_PATCH;
+}
+
+const char* lk_last_error(void) { return g_error.c_str(); }
+
+const char* lk_status_name(lk_status status) {
+  switch (status) {
+    case LK_OK: return "ok";
+    case LK_DONE: return "done";
+    case LK_ENOMEM: return "out_of_memory";
+    default:
+      if (status < 0 && status >= LK_EAMBIGUOUS) return errc_name(static_cast<Errc>(status));
+      return "unknown";
+  }
+}
+
+void lk_string_free(char* s) { std::free(s); }
+
+// ---------------------------------------------------------------------------
+// Options
+
+lk_status lk_open_options_init(lk_open_options* opts, size_t size) {
+  return guard([&] {
+    need(opts, "lk_open_options_init: opts is NULL");
+    if (size < sizeof(size_t) || size > sizeof(lk_open_options))
+      throw InvalidArgument{"lk_open_options_init: size is not sizeof(lk_open_options) of any known version"};
+    lk_open_options d;
+    std::memset(&d, 0, sizeof d);
+    d.size = size;
+    d.limits = limits_to(Limits{});
+    std::memcpy(opts, &d, size);
+    return LK_OK;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Archive
+
+lk_status lk_archive_open(const char* path, const lk_open_options* opts, lk_archive** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(path, "lk_archive_open: path is NULL");
+    need(out, "lk_archive_open: out is NULL");
+    lk_open_options o;
+    std::memset(&o, 0, sizeof o);
+    o.size = sizeof o;
+    o.limits = limits_to(Limits{});
+    if (opts) copy_in(opts, o, "lk_archive_open: opts->size is not sizeof(lk_open_options) of any known version");
+    OpenOptions oo;
+    if (o.platform) oo.platform = o.platform;
+    oo.platform_explicit = o.platform_explicit != 0;
+    if (opts && opts->size >= offsetof(lk_open_options, limits) + sizeof(size_t)) {
+      if (o.limits.size < sizeof(size_t) || o.limits.size > sizeof(lk_limits))
+        throw InvalidArgument{"lk_archive_open: opts->limits.size is not sizeof(lk_limits) of any known version"};
+      lk_limits merged = limits_to(Limits{});
+      std::memcpy(&merged, &o.limits, o.limits.size);
+      oo.limits = limits_from(merged);
+    }
+    oo.progress = wrap_progress(o.progress, o.progress_data);
+    auto a = std::make_unique<lk_archive>(Archive::open(path, oo));
+    for (const Image& img : a->archive.images()) a->images.push_back(wrap_image(img));
+    *out = a.release();
+    return LK_OK;
+  });
+}
+
+void lk_archive_free(lk_archive* archive) { delete archive; }
+
+const char* lk_archive_format(const lk_archive* archive) {
+  return archive ? format_name(archive->archive.format()) : "";
+}
+
+lk_status lk_archive_image_count(const lk_archive* archive, size_t* count) {
+  return guard([&] {
+    need(archive, "lk_archive_image_count: archive is NULL");
+    need(count, "lk_archive_image_count: count is NULL");
+    *count = archive->images.size();
+    return LK_OK;
+  });
+}
+
+lk_status lk_archive_image(const lk_archive* archive, size_t index, const lk_image** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(archive, "lk_archive_image: archive is NULL");
+    need(out, "lk_archive_image: out is NULL");
+    if (index >= archive->images.size()) throw InvalidArgument{"lk_archive_image: index out of range"};
+    *out = archive->images[index].get();
+    return LK_OK;
+  });
+}
+
+lk_status lk_archive_find_image(const lk_archive* archive, const char* ref, const lk_image** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(archive, "lk_archive_find_image: archive is NULL");
+    need(ref, "lk_archive_find_image: ref is NULL");
+    need(out, "lk_archive_find_image: out is NULL");
+    *out = wrapper_of(archive, &archive->archive.find_image(ref));
+    return LK_OK;
+  });
+}
+
+lk_status lk_archive_warning_count(const lk_archive* archive, size_t* count) {
+  return guard([&] {
+    need(archive, "lk_archive_warning_count: archive is NULL");
+    need(count, "lk_archive_warning_count: count is NULL");
+    *count = archive->archive.warnings().size();
+    return LK_OK;
+  });
+}
+
+lk_status lk_archive_warning(const lk_archive* archive, size_t index, const char** out) {
+  return guard([&] {
+    need(archive, "lk_archive_warning: archive is NULL");
+    need(out, "lk_archive_warning: out is NULL");
+    if (index >= archive->archive.warnings().size()) throw InvalidArgument{"lk_archive_warning: index out of range"};
+    *out = archive->archive.warnings()[index].c_str();
+    return LK_OK;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Image
+
+lk_status lk_image_get_info(const lk_image* image, lk_image_info* info) {
+  return guard([&] {
+    need(image, "lk_image_get_info: image is NULL");
+    copy_out(info, image->info, "lk_image_get_info: info is NULL or info->size is not a known sizeof(lk_image_info)");
+    return LK_OK;
+  });
+}
+
+lk_status lk_image_strings(const lk_image* image, lk_string_list which, size_t* count, const char* const** items) {
+  return guard([&] {
+    need(image, "lk_image_strings: image is NULL");
+    need(count, "lk_image_strings: count is NULL");
+    need(items, "lk_image_strings: items is NULL");
+    int w = static_cast<int>(which);
+    if (w < 0 || w >= 10) throw InvalidArgument{"lk_image_strings: unknown list"};
+    *count = image->lists[w].size();
+    *items = image->list_ptrs[w].data();
+    return LK_OK;
+  });
+}
+
+lk_status lk_image_config_json(const lk_image* image, const char** data, size_t* length) {
+  return guard([&] {
+    need(image, "lk_image_config_json: image is NULL");
+    need(data, "lk_image_config_json: data is NULL");
+    need(length, "lk_image_config_json: length is NULL");
+    *data = image->img->config_json.c_str();
+    *length = image->img->config_json.size();
+    return LK_OK;
+  });
+}
+
+lk_status lk_image_manifest_json(const lk_image* image, const char** data, size_t* length) {
+  return guard([&] {
+    need(image, "lk_image_manifest_json: image is NULL");
+    need(data, "lk_image_manifest_json: data is NULL");
+    need(length, "lk_image_manifest_json: length is NULL");
+    *data = image->img->manifest_json.c_str();
+    *length = image->img->manifest_json.size();
+    return LK_OK;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Layers
+
+lk_status lk_image_layers(const lk_archive* archive, const lk_image* image, int read_sizes, lk_layer_iter** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(archive, "lk_image_layers: archive is NULL");
+    need(image, "lk_image_layers: image is NULL");
+    need(out, "lk_image_layers: out is NULL");
+    const Image& img = *image->img;
+    std::vector<Archive::ScanResult> scans;
+    if (read_sizes) {
+      std::vector<const Layer*> layers;
+      for (const Layer& l : img.layers) layers.push_back(&l);
+      scans = archive->archive.scan_many(layers, ScanDepth::headers);
+    }
+    auto it = std::make_unique<lk_layer_iter>();
+    it->entries.resize(img.layers.size());
+    for (std::size_t i = 0; i < img.layers.size(); ++i) {
+      const Layer& l = img.layers[i];
+      auto& e = it->entries[i];
+      e.media_type = l.descriptor.media_type;
+      e.digest = l.descriptor.digest.str();
+      e.diff_id = l.diff_id ? l.diff_id->str() : "";
+      e.chain_id = l.chain_id ? l.chain_id->str() : "";
+      e.member = l.member;
+      e.urls = l.descriptor.urls;
+      lk_layer_info& in = e.info;
+      in.size = sizeof in;
+      in.index = i;
+      in.blob_bytes = or_unknown(l.descriptor.size);
+      in.uncompressed_bytes = -1;
+      in.content_bytes = -1;
+      in.present = l.present ? 1 : 0;
+      in.foreign = l.foreign ? 1 : 0;
+      in.url_count = e.urls.size();
+      if (read_sizes && scans[i].scan) {
+        const LayerScan& s = *scans[i].scan;
+        e.compression = compression_name(s.compression);
+        in.uncompressed_bytes = static_cast<std::int64_t>(s.tar_bytes);
+        in.content_bytes = static_cast<std::int64_t>(s.stats.content_bytes);
+        if (e.digest.empty() && !s.blob_digest.empty()) e.digest = s.blob_digest.str();
+        if (in.blob_bytes < 0) in.blob_bytes = static_cast<std::int64_t>(s.blob_bytes);
+      }
+      in.media_type = e.media_type.c_str();
+      in.digest = e.digest.c_str();
+      in.diff_id = e.diff_id.c_str();
+      in.chain_id = e.chain_id.c_str();
+      in.member = e.member.c_str();
+      in.compression = e.compression.c_str();
+    }
+    *out = it.release();
+    return LK_OK;
+  });
+}
+
+lk_status lk_layer_iter_next(lk_layer_iter* iter, lk_layer_info* info) {
+  return guard([&] {
+    need(iter, "lk_layer_iter_next: iter is NULL");
+    if (iter->next >= iter->entries.size()) {
+      iter->current = nullptr;
+      return LK_DONE;
+    }
+    const auto& e = iter->entries[iter->next];
+    copy_out(info, e.info, "lk_layer_iter_next: info is NULL or info->size is not a known sizeof(lk_layer_info)");
+    iter->current = &e;
+    ++iter->next;
+    return LK_OK;
+  });
+}
+
+lk_status lk_layer_iter_url(const lk_layer_iter* iter, size_t index, const char** out) {
+  return guard([&] {
+    need(iter, "lk_layer_iter_url: iter is NULL");
+    need(out, "lk_layer_iter_url: out is NULL");
+    if (!iter->current) throw InvalidArgument{"lk_layer_iter_url: no current layer (call lk_layer_iter_next first)"};
+    if (index >= iter->current->urls.size()) throw InvalidArgument{"lk_layer_iter_url: index out of range"};
+    *out = iter->current->urls[index].c_str();
+    return LK_OK;
+  });
+}
+
+void lk_layer_iter_free(lk_layer_iter* iter) { delete iter; }
+
+// ---------------------------------------------------------------------------
+// History
+
+lk_status lk_image_history(const lk_archive* archive, const lk_image* image, int layer_details,
+                           lk_progress_fn progress, void* progress_data, lk_history** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(archive, "lk_image_history: archive is NULL");
+    need(image, "lk_image_history: image is NULL");
+    need(out, "lk_image_history: out is NULL");
+    HistoryOptions ho;
+    ho.layer_details = layer_details != 0;
+    ho.progress = wrap_progress(progress, progress_data);
+    auto h = std::make_unique<lk_history>();
+    h->rows = history(archive->archive, *image->img, ho);
+    for (const HistoryRow& r : h->rows) {
+      lk_history_row c;
+      std::memset(&c, 0, sizeof c);
+      c.size = sizeof c;
+      c.id = r.id.c_str();
+      c.created = r.created.c_str();
+      c.created_unix = r.created_unix ? *r.created_unix : INT64_MIN;
+      c.created_by = r.created_by.c_str();
+      c.comment = r.comment.c_str();
+      c.empty_layer = r.empty_layer ? 1 : 0;
+      c.content_bytes = r.size;
+      c.layer_index = r.layer_index ? static_cast<std::int64_t>(*r.layer_index) : -1;
+      c.match = static_cast<int>(r.match);
+      c.diff_id = r.diff_id.str().c_str();
+      c.digest = r.digest.str().c_str();
+      c.chain_id = r.chain_id.str().c_str();
+      c.compressed_bytes = r.layer_index ? or_unknown(r.compressed_size) : -1;
+      c.uncompressed_bytes = r.layer_index ? or_unknown(r.uncompressed_size) : -1;
+      h->c_rows.push_back(c);
+    }
+    *out = h.release();
+    return LK_OK;
+  });
+}
+
+lk_status lk_history_count(const lk_history* history, size_t* count) {
+  return guard([&] {
+    need(history, "lk_history_count: history is NULL");
+    need(count, "lk_history_count: count is NULL");
+    *count = history->rows.size();
+    return LK_OK;
+  });
+}
+
+lk_status lk_history_row_get(const lk_history* history, size_t index, lk_history_row* row) {
+  return guard([&] {
+    need(history, "lk_history_row_get: history is NULL");
+    if (index >= history->c_rows.size()) throw InvalidArgument{"lk_history_row_get: index out of range"};
+    copy_out(row, history->c_rows[index],
+             "lk_history_row_get: row is NULL or row->size is not a known sizeof(lk_history_row)");
+    return LK_OK;
+  });
+}
+
+lk_status lk_history_json(const lk_history* history, int layers, char** json) {
+  if (json) *json = nullptr;
+  return guard([&] {
+    need(history, "lk_history_json: history is NULL");
+    need(json, "lk_history_json: json is NULL");
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    *json = dup_string(history_json(history->rows, layers != 0, now));
+    return LK_OK;
+  });
+}
+
+void lk_history_free(lk_history* history) { delete history; }
+
+// ---------------------------------------------------------------------------
+// Verify
+
+lk_status lk_verify(const lk_archive* archive, const lk_verify_options* opts, lk_verify_report** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(archive, "lk_verify: archive is NULL");
+    need(out, "lk_verify: out is NULL");
+    lk_verify_options o;
+    lk_verify_options_init(&o);
+    if (opts) copy_in(opts, o, "lk_verify: opts->size is not sizeof(lk_verify_options) of any known version");
+    VerifyOptions vo;
+    if (o.image) vo.image = o.image;
+    vo.threads = o.threads;
+    vo.progress = wrap_progress(o.progress, o.progress_data);
+    auto r = std::make_unique<lk_verify_report>();
+    r->report = verify(archive->archive, vo);
+    *out = r.release();
+    return LK_OK;
+  });
+}
+
+int lk_verify_report_ok(const lk_verify_report* report) { return report && report->report.ok ? 1 : 0; }
+
+lk_status lk_verify_report_problem_count(const lk_verify_report* report, size_t* count) {
+  return guard([&] {
+    need(report, "lk_verify_report_problem_count: report is NULL");
+    need(count, "lk_verify_report_problem_count: count is NULL");
+    *count = report->report.problems.size();
+    return LK_OK;
+  });
+}
+
+lk_status lk_verify_report_problem(const lk_verify_report* report, size_t index, lk_problem* problem) {
+  return guard([&] {
+    need(report, "lk_verify_report_problem: report is NULL");
+    if (index >= report->report.problems.size())
+      throw InvalidArgument{"lk_verify_report_problem: index out of range"};
+    const Problem& p = report->report.problems[index];
+    lk_problem c;
+    std::memset(&c, 0, sizeof c);
+    c.size = sizeof c;
+    c.image = p.image.c_str();
+    c.layer = p.layer ? static_cast<std::int64_t>(*p.layer) : -1;
+    c.member = p.member.c_str();
+    c.kind = p.kind.c_str();
+    c.expected = p.expected.c_str();
+    c.actual = p.actual.c_str();
+    c.message = p.message.c_str();
+    copy_out(problem, c, "lk_verify_report_problem: problem is NULL or problem->size is not a known sizeof(lk_problem)");
+    return LK_OK;
+  });
+}
+
+lk_status lk_verify_report_json(const lk_verify_report* report, char** json) {
+  if (json) *json = nullptr;
+  return guard([&] {
+    need(report, "lk_verify_report_json: report is NULL");
+    need(json, "lk_verify_report_json: json is NULL");
+    *json = dup_string(verify_json(report->report));
+    return LK_OK;
+  });
+}
+
+void lk_verify_report_free(lk_verify_report* report) { delete report; }
+
+// ---------------------------------------------------------------------------
+// Dedup
+
+lk_status lk_dedup_new(lk_dedup** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(out, "lk_dedup_new: out is NULL");
+    *out = new lk_dedup();
+    return LK_OK;
+  });
+}
+
+lk_status lk_dedup_add(lk_dedup* dedup, const lk_archive* archive, const lk_image* image, const char* ref) {
+  return guard([&] {
+    need(dedup, "lk_dedup_add: dedup is NULL");
+    need(archive, "lk_dedup_add: archive is NULL");
+    need(image, "lk_dedup_add: image is NULL");
+    need(ref, "lk_dedup_add: ref is NULL");
+    dedup->inputs.push_back({&archive->archive, image->img, ref});
+    return LK_OK;
+  });
+}
+
+lk_status lk_dedup_run(lk_dedup* dedup, unsigned threads, lk_progress_fn progress, void* progress_data) {
+  return guard([&] {
+    need(dedup, "lk_dedup_run: dedup is NULL");
+    DedupOptions o;
+    o.threads = threads;
+    o.progress = wrap_progress(progress, progress_data);
+    dedup->report = layerkit::dedup(dedup->inputs, o);
+    dedup->image_ids.clear();
+    for (const DedupImage& i : dedup->report->images) dedup->image_ids.push_back(i.id.str());
+    return LK_OK;
+  });
+}
+
+namespace {
+const DedupReport& ran(const lk_dedup* d, const char* what) {
+  if (!d) throw InvalidArgument{what};
+  if (!d->report) throw InvalidArgument{"lk_dedup: call lk_dedup_run() first"};
+  return *d->report;
+}
+}  // namespace
+
+lk_status lk_dedup_get_totals(const lk_dedup* dedup, lk_dedup_totals* totals) {
+  return guard([&] {
+    const DedupReport& r = ran(dedup, "lk_dedup_get_totals: dedup is NULL");
+    lk_dedup_totals c;
+    lk_dedup_totals_init(&c);
+    c.total_bytes = r.total_size;
+    c.unique_bytes = r.unique_size;
+    c.saved_bytes = r.saved_size;
+    c.image_count = r.images.size();
+    c.layer_count = r.layers.size();
+    copy_out(totals, c, "lk_dedup_get_totals: totals is NULL or totals->size is not a known size");
+    return LK_OK;
+  });
+}
+
+lk_status lk_dedup_get_image(const lk_dedup* dedup, size_t index, lk_dedup_image* image) {
+  return guard([&] {
+    const DedupReport& r = ran(dedup, "lk_dedup_get_image: dedup is NULL");
+    if (index >= r.images.size()) throw InvalidArgument{"lk_dedup_get_image: index out of range"};
+    const DedupImage& i = r.images[index];
+    lk_dedup_image c;
+    lk_dedup_image_init(&c);
+    c.ref = i.ref.c_str();
+    c.id = dedup->image_ids[index].c_str();
+    c.bytes = i.size;
+    c.shared_bytes = i.shared_size;
+    c.unique_bytes = i.unique_size;
+    c.layer_count = i.layers;
+    copy_out(image, c, "lk_dedup_get_image: image is NULL or image->size is not a known size");
+    return LK_OK;
+  });
+}
+
+lk_status lk_dedup_get_layer(const lk_dedup* dedup, size_t index, lk_dedup_layer* layer) {
+  return guard([&] {
+    const DedupReport& r = ran(dedup, "lk_dedup_get_layer: dedup is NULL");
+    if (index >= r.layers.size()) throw InvalidArgument{"lk_dedup_get_layer: index out of range"};
+    const DedupLayer& l = r.layers[index];
+    lk_dedup_layer c;
+    lk_dedup_layer_init(&c);
+    c.diff_id = l.diff_id.str().c_str();
+    c.chain_id = l.chain_id.str().c_str();
+    c.bytes = l.size;
+    c.image_count = l.images.size();
+    copy_out(layer, c, "lk_dedup_get_layer: layer is NULL or layer->size is not a known size");
+    return LK_OK;
+  });
+}
+
+lk_status lk_dedup_layer_image(const lk_dedup* dedup, size_t layer, size_t index, const char** ref) {
+  return guard([&] {
+    const DedupReport& r = ran(dedup, "lk_dedup_layer_image: dedup is NULL");
+    need(ref, "lk_dedup_layer_image: ref is NULL");
+    if (layer >= r.layers.size() || index >= r.layers[layer].images.size())
+      throw InvalidArgument{"lk_dedup_layer_image: index out of range"};
+    *ref = r.layers[layer].images[index].c_str();
+    return LK_OK;
+  });
+}
+
+lk_status lk_dedup_json(const lk_dedup* dedup, char** json) {
+  if (json) *json = nullptr;
+  return guard([&] {
+    const DedupReport& r = ran(dedup, "lk_dedup_json: dedup is NULL");
+    need(json, "lk_dedup_json: json is NULL");
+    *json = dup_string(dedup_json(r));
+    return LK_OK;
+  });
+}
+
+void lk_dedup_free(lk_dedup* dedup) { delete dedup; }
+
+// ---------------------------------------------------------------------------
+// JSON documents
+
+lk_status lk_inspect_json(const lk_archive* archive, const lk_image* image, char** json) {
+  if (json) *json = nullptr;
+  return guard([&] {
+    need(archive, "lk_inspect_json: archive is NULL");
+    need(json, "lk_inspect_json: json is NULL");
+    std::vector<const Image*> imgs;
+    if (image) imgs.push_back(image->img);
+    else
+      for (const auto& w : archive->images) imgs.push_back(w->img);
+    *json = dup_string(inspect_json(archive->archive, imgs));
+    return LK_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,59 @@
+"""Shared fixtures for the CLI tests.
+
+LAYERKIT_CLI is the built `layerkit` binary (set by meson); the shared corpus
+is $LAYERKIT_CORPUS or ../shared/corpus beside the source tree. Tests that need
+the corpus use the `corpus` fixture, which skips (saying so) when it is absent.
+"""
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+SOURCE_DIR = pathlib.Path(os.environ.get("LAYERKIT_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+CLI = os.environ.get("LAYERKIT_CLI", str(SOURCE_DIR / "build" / "examples" / "layerkit"))
+
+
+def corpus_dir():
+    env = os.environ.get("LAYERKIT_CORPUS")
+    p = pathlib.Path(env) if env else SOURCE_DIR.parent / "shared" / "corpus"
+    return p if (p / "expected").is_dir() else None
+
+
+@pytest.fixture
+def corpus():
+    p = corpus_dir()
+    if p is None:
+        pytest.skip("needs the shared corpus (../shared/corpus or $LAYERKIT_CORPUS)")
+    return p
+
+
+@pytest.fixture
+def samples():
+    return SOURCE_DIR / "samples"
+
+
+class Result:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def run(*args, env=None):
+    """Runs the CLI; returns Result(rc, out, err)."""
+    e = dict(os.environ)
+    e.setdefault("TZ", "UTC")
+    if env:
+        e.update(env)
+    proc = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, env=e, timeout=300)
+    return Result(proc)
+
+
+@pytest.fixture
+def cli():
+    return run
