@@ -24,6 +24,8 @@
 #   RUNS       timed runs per command (default 10); SLOW_RUNS for the skopeo line (default 3)
 #   WARMUP     warm-up runs per command (default 2)
 #   THREADS    passed to layerkit as --threads N when set (default: all cores)
+#   HYPERFINE  the hyperfine binary (default: from PATH; set it empty to use the
+#              built-in repeat-and-median timer instead)
 # Needs: python3, openssl, gzip, tar, GNU time (/usr/bin/time); hyperfine if
 # installed (otherwise each command is repeated and the median taken);
 # skopeo for the information line (skipped without it).
@@ -56,7 +58,7 @@ for t in python3 openssl gzip tar; do
   command -v "$t" >/dev/null || { echo "compare.sh: $t is required" >&2; exit 2; }
 done
 [ -x /usr/bin/time ] || { echo "compare.sh: GNU time (/usr/bin/time) is required" >&2; exit 2; }
-HYPERFINE=$(command -v hyperfine || true)
+HYPERFINE=${HYPERFINE-$(command -v hyperfine || true)}
 SKOPEO=$(command -v skopeo || true)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/layerkit-compare.XXXXXX")
@@ -69,9 +71,10 @@ for o in "${LK_OPTS[@]}"; do LK+=" $(q "$o")"; done
 # --- inputs -------------------------------------------------------------------------
 echo "layerkit:  $LAYERKIT ($("$LAYERKIT" --version 2>/dev/null | head -1 || echo '?'))"
 echo "machine:   $(nproc) cores, $(uname -sr)"
-echo "tools:     $(openssl version | cut -d' ' -f1-2), gzip $(gzip --version | head -1 | awk '{print $NF}')," \
-     "${HYPERFINE:+hyperfine $(hyperfine --version | awk '{print $2}'),}" \
-     "${SKOPEO:+skopeo $(skopeo --version | awk '{print $3}')}"
+TOOLS="$(openssl version | cut -d' ' -f1-2), gzip $(gzip --version | head -1 | awk '{print $NF}')"
+[ -n "$HYPERFINE" ] && TOOLS+=", hyperfine $("$HYPERFINE" --version | awk '{print $2}')"
+[ -n "$SKOPEO" ] && TOOLS+=", skopeo $("$SKOPEO" --version | awk '{print $3}')"
+echo "tools:     $TOOLS"
 echo "inputs:    $LARGE/archives"
 printf '           %s  %s\n' "$(du -h "$DA" | cut -f1)" "$(basename "$DA")" \
                               "$(du -h "$OA" | cut -f1)" "$(basename "$OA")" \
@@ -104,12 +107,16 @@ cat "$DA" "$OA" "$GZ" "${GZ_BLOBS[@]}" >/dev/null
 
 # --- measuring ----------------------------------------------------------------------
 # time_pair RUNS "CMD_A" "CMD_B" [PREPARE]: prints the medians of A and B, in seconds.
+# (hyperfine's advice about statistical outliers is not shown; its errors are.)
 time_pair() {
   local runs=$1 a=$2 b=$3 prep=${4:-}
   if [ -n "$HYPERFINE" ]; then
     local args=(--style none --warmup "$WARMUP" --runs "$runs" --export-json "$TMP/hf.json")
     [ -n "$prep" ] && args+=(--prepare "$prep")
-    "$HYPERFINE" "${args[@]}" "$a" "$b" >/dev/null
+    if ! "$HYPERFINE" "${args[@]}" "$a" "$b" >/dev/null 2>"$TMP/hf.err"; then
+      cat "$TMP/hf.err" >&2
+      return 1
+    fi
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' \
       "$TMP/hf.json"
   else
@@ -142,6 +149,14 @@ peak_rss_kib() {
   echo "$best"
 }
 
+# measure VAR_A VAR_B RUNS "CMD_A" "CMD_B" [PREPARE]: sets VAR_A and VAR_B to the medians.
+measure() {
+  local va=$1 vb=$2
+  shift 2
+  time_pair "$@" >"$TMP/pair" || { echo "compare.sh: timing failed: $2 | $3" >&2; exit 2; }
+  read -r "${va?}" "${vb?}" <"$TMP/pair"
+}
+
 FAILED=0
 ROWS=()
 # row CHECK LK_SECONDS REF_SECONDS REF_NAME TARGET_RATIO(or "-") RSS_KIB(or "")
@@ -156,32 +171,32 @@ row() {
   else
     result=FAIL; FAILED=1
   fi
-  ROWS+=("$(printf '%-44s %9.3fs %9.3fs  %-22s %7sx %9s %12s  %s' "$check" "$lk" "$ref" "$refname" "$ratio" \
+  ROWS+=("$(printf '%-48s %9.3fs %9.3fs  %-22s %7sx %9s %12s  %s' "$check" "$lk" "$ref" "$refname" "$ratio" \
             "$( [ "$target" = "-" ] && echo "-" || echo "<=${target}x")" "$( [ -n "$rss" ] && awk -v k="$rss" 'BEGIN {printf "%.1f MiB", k / 1024}')" "$result")")
 }
 rss_row() {
   local check=$1 kib=$2 limit_mib=$3 result=PASS
   [ "$kib" -le $((limit_mib * 1024)) ] || { result=FAIL; FAILED=1; }
-  ROWS+=("$(printf '%-44s %10s %10s  %-22s %8s %9s %12s  %s' "$check" "-" "-" "" "-" "<=${limit_mib}MiB" \
+  ROWS+=("$(printf '%-48s %10s %10s  %-22s %8s %9s %12s  %s' "$check" "-" "-" "" "-" "<=${limit_mib}MiB" \
             "$(awk -v k="$kib" 'BEGIN {printf "%.1f MiB", k / 1024}')" "$result")")
 }
 
 echo
 echo "timing: median of $RUNS runs after $WARMUP warm-up runs${HYPERFINE:+ (hyperfine)} ..."
 
-read -r LK_VERIFY_DA OPENSSL < <(time_pair "$RUNS" "$LK verify $(q "$DA")" "openssl dgst -sha256 $(q "$DA")")
+measure LK_VERIFY_DA OPENSSL "$RUNS" "$LK verify $(q "$DA")" "openssl dgst -sha256 $(q "$DA")"
 RSS_DA=$(peak_rss_kib "$LAYERKIT" verify "${LK_OPTS[@]}" "$DA")
 row "verify $(basename "$DA")" "$LK_VERIFY_DA" "$OPENSSL" "openssl dgst -sha256" 1.3 "$RSS_DA"
 
-read -r LK_VERIFY_OA GUNZIP < <(time_pair "$RUNS" "$LK verify $(q "$OA")" "$GUNZIP_BLOBS")
+measure LK_VERIFY_OA GUNZIP "$RUNS" "$LK verify $(q "$OA")" "$GUNZIP_BLOBS"
 RSS_OA=$(peak_rss_kib "$LAYERKIT" verify "${LK_OPTS[@]}" "$OA")
 row "verify $(basename "$OA")" "$LK_VERIFY_OA" "$GUNZIP" "gzip -dc (layer blobs)" 0.6 "$RSS_OA"
 
-read -r LK_HISTORY OPENSSL2 < <(time_pair "$RUNS" "$LK history $(q "$DA")" "openssl dgst -sha256 $(q "$DA")")
+measure LK_HISTORY OPENSSL2 "$RUNS" "$LK history $(q "$DA")" "openssl dgst -sha256 $(q "$DA")"
 RSS_H=$(peak_rss_kib "$LAYERKIT" history "${LK_OPTS[@]}" "$DA")
 row "history $(basename "$DA")" "$LK_HISTORY" "$OPENSSL2" "openssl dgst -sha256" 0.2 "$RSS_H"
 
-read -r LK_IMAGES OPENSSL3 < <(time_pair "$RUNS" "$LK images $(q "$DA")" "openssl dgst -sha256 $(q "$DA")")
+measure LK_IMAGES OPENSSL3 "$RUNS" "$LK images $(q "$DA")" "openssl dgst -sha256 $(q "$DA")"
 RSS_I=$(peak_rss_kib "$LAYERKIT" images "${LK_OPTS[@]}" "$DA")
 row "images $(basename "$DA")" "$LK_IMAGES" "$OPENSSL3" "openssl dgst -sha256" 0.2 "$RSS_I"
 
@@ -190,20 +205,20 @@ rss_row "peak RSS: verify $(basename "$OA")" "$RSS_OA" 32
 
 if [ -n "$SKOPEO" ]; then
   OUT="$TMP/skopeo-oci"
-  read -r LK_V SK < <(time_pair "$SLOW_RUNS" "$LK verify $(q "$DA")" \
-    "$(q "$SKOPEO") copy -q --insecure-policy docker-archive:$(q "$DA") oci:$(q "$OUT"):app" "rm -rf $(q "$OUT")")
+  measure LK_V SK "$SLOW_RUNS" "$LK verify $(q "$DA")" \
+    "$(q "$SKOPEO") copy -q --insecure-policy docker-archive:$(q "$DA") oci:$(q "$OUT"):app" "rm -rf $(q "$OUT")"
   rm -rf "$OUT"
   row "verify $(basename "$DA")" "$LK_V" "$SK" "skopeo copy to oci:" - "$RSS_DA"
 else
-  ROWS+=("$(printf '%-44s %s' "verify vs skopeo copy" "skipped: skopeo not installed")")
+  ROWS+=("$(printf '%-48s %s' "verify vs skopeo copy" "skipped: skopeo not installed")")
 fi
 
-read -r LK_VERIFY_GZ GUNZIP_GZ < <(time_pair "$RUNS" "$LK verify $(q "$GZ")" "gzip -dc $(q "$GZ") >/dev/null")
+measure LK_VERIFY_GZ GUNZIP_GZ "$RUNS" "$LK verify $(q "$GZ")" "gzip -dc $(q "$GZ") >/dev/null"
 RSS_GZ=$(peak_rss_kib "$LAYERKIT" verify "${LK_OPTS[@]}" "$GZ")
 row "verify $(basename "$GZ")" "$LK_VERIFY_GZ" "$GUNZIP_GZ" "gzip -dc (whole file)" - "$RSS_GZ"
 
 echo
-printf '%-44s %10s %10s  %-22s %8s %9s %12s  %s\n' "check" "layerkit" "reference" "reference tool" "ratio" "target" "layerkit RSS" "result"
+printf '%-48s %10s %10s  %-22s %8s %9s %12s  %s\n' "check" "layerkit" "reference" "reference tool" "ratio" "target" "layerkit RSS" "result"
 printf '%s\n' "${ROWS[@]}"
 echo
 if [ "$FAILED" -ne 0 ]; then

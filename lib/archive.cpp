@@ -993,8 +993,10 @@ std::vector<Archive::ScanResult> Archive::scan_many(const std::vector<const Laye
       if (progress) {
         per_job = [&, k](std::uint64_t done, std::uint64_t) {
           std::lock_guard<std::mutex> lock(progress_mu);
-          done_total += done - done_per_job[k];
-          done_per_job[k] = done;
+          if (done > done_per_job[k]) {
+            done_total += done - done_per_job[k];
+            done_per_job[k] = done;
+          }
           if (!progress(done_total, total)) {
             cancelled = true;
             return false;
@@ -1013,6 +1015,8 @@ std::vector<Archive::ScanResult> Archive::scan_many(const std::vector<const Laye
         r.error = Errc::internal;
         r.message = e.what();
       }
+      // A cached (or failed) blob still counts as done.
+      if (progress && !cancelled) per_job(job.bytes, total);
       for (std::size_t slot : job.slots) out[slot] = r;
     }
   };

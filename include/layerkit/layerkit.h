@@ -327,9 +327,9 @@ typedef struct lk_history_row {
   const char *created_by;      /* as stored (tabs kept) */
   const char *comment;
   int empty_layer;             /* the entry made no layer */
+  int match;                   /* 0 ok, 1 a history entry without a layer, 2 a layer without a history entry */
   int64_t content_bytes;       /* docker's SIZE; 0 for empty_layer rows, -1 if unreadable */
   int64_t layer_index;         /* the row's layer, or -1 */
-  int match;                   /* 0 ok, 1 a history entry without a layer, 2 a layer without a history entry */
   const char *diff_id;         /* "" when no layer */
   const char *digest;          /* blob digest, "" when no layer */
   const char *chain_id;

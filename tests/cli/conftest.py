@@ -57,3 +57,31 @@ def run(*args, env=None):
 @pytest.fixture
 def cli():
     return run
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the test modules (oracles live in lkutil.py).
+
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+SAMPLE_NAMES = ("base", "runtime", "app")
+
+
+def load_expected(corpus, name):
+    """The corpus's ground truth for one archive: (dict, absolute archive path)."""
+    d = json.loads((corpus / "expected" / (name + ".json")).read_text())
+    return d, corpus / d["path"]
+
+
+@pytest.fixture
+def expected(corpus):
+    return lambda name: load_expected(corpus, name)
+
+
+@pytest.fixture(scope="session")
+def samples_expected():
+    """samples/expected.json, keyed by file name."""
+    d = json.loads((SOURCE_DIR / "samples" / "expected.json").read_text())
+    return {i["file"]: i for i in d["images"]}

@@ -226,27 +226,53 @@ def cell_width(s: str) -> int:
 
 
 def tabwriter(rows, minwidth=10, padding=3) -> str:
-    """Go text/tabwriter (flags 0) as docker's table formatter drives it: each
-    row's cells are tab-terminated except the last, so every column but the
-    last is padded to max(minwidth, widest cell + padding)."""
-    ncols = max(len(r) for r in rows)
-    widths = []
-    for c in range(ncols - 1):
-        w = minwidth
-        for r in rows:
-            if c < len(r) - 1:
-                w = max(w, cell_width(r[c]) + padding)
-        widths.append(w)
+    """Go text/tabwriter (flags 0, padchar ' ') fed the way docker's table
+    formatter feeds it: each row is its cells joined by tabs plus a newline.
+    A tab or newline inside a cell therefore splits it, as in docker. Port of
+    Writer.format / writeLines: the last cell of a line is never padded; a
+    column's width is max(minwidth, widest cell + padding) over each block of
+    consecutive lines that have that column."""
+    text = "".join("\t".join(r) + "\n" for r in rows)
+    lines = [l.split("\t") for l in text.split("\n")]
+    # text ends with a newline: the final (empty) line holds one empty cell
     out = []
-    for r in rows:
-        line = ""
-        for c, cell in enumerate(r):
-            if c < len(r) - 1:
-                line += cell + " " * (widths[c] - cell_width(cell))
-            else:
-                line += cell
-        out.append(line)
-    return "".join(line + "\n" for line in out)
+    widths = []
+
+    def write_lines(l0, l1):
+        for i in range(l0, l1):
+            line = lines[i]
+            s = ""
+            for j, c in enumerate(line):
+                s += c
+                if j < len(widths):
+                    s += " " * (widths[j] - cell_width(c))
+            out.append(s + ("\n" if i + 1 < len(lines) else ""))
+
+    def fmt(l0, l1):
+        column = len(widths)
+        this = l0
+        while this < l1:
+            line = lines[this]
+            if column >= len(line) - 1:
+                this += 1
+                continue
+            write_lines(l0, this)
+            l0 = this
+            width = minwidth
+            while this < l1:
+                line = lines[this]
+                if column >= len(line) - 1:
+                    break
+                width = max(width, cell_width(line[column]) + padding)
+                this += 1
+            widths.append(width)
+            fmt(l0, this)
+            widths.pop()
+            l0 = this
+        write_lines(l0, l1)
+
+    fmt(0, len(lines))
+    return "".join(out)
 
 
 def split_columns(header: str, line: str, names):

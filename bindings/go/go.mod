@@ -1,0 +1,3 @@
+module layerkit.invalid/go
+
+go 1.19

@@ -1,0 +1,144 @@
+package layerkit
+
+// This file holds the only //export of the package; its preamble must hold
+// declarations only (cgo copies it into the generated export file).
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"sync"
+)
+
+// ProgressFunc receives the bytes done and the bytes expected in total (0
+// when unknown). Return true to continue, false to cancel: the call then
+// fails with an error wrapping ErrCancelled. It may run on a C worker thread,
+// never on two threads at once.
+type ProgressFunc func(done, total uint64) bool
+
+// progress is one registered callback. C sees only its integer handle.
+type progress struct {
+	fn        ProgressFunc
+	handle    uintptr
+	mu        sync.Mutex // callbacks come from C threads; guards the fields below
+	cancelled bool
+	panicked  bool
+	panicVal  interface{}
+}
+
+// The handle table: C's user_data is a key of it, never a Go pointer.
+var progressTable = struct {
+	sync.Mutex
+	next uintptr
+	m    map[uintptr]*progress
+}{m: map[uintptr]*progress{}}
+
+// newProgress registers fn and returns its entry; nil (handle 0: no
+// callback) when fn is nil. Pair with release.
+func newProgress(fn ProgressFunc) *progress {
+	if fn == nil {
+		return nil
+	}
+	p := &progress{fn: fn}
+	progressTable.Lock()
+	defer progressTable.Unlock()
+	for {
+		progressTable.next++
+		if progressTable.next == 0 {
+			continue // 0 means "no callback"
+		}
+		if _, used := progressTable.m[progressTable.next]; !used {
+			break
+		}
+	}
+	p.handle = progressTable.next
+	progressTable.m[p.handle] = p
+	return p
+}
+
+// cHandle is the user_data value handed to C (0 for no callback).
+func (p *progress) cHandle() C.uintptr_t {
+	if p == nil {
+		return 0
+	}
+	return C.uintptr_t(p.handle)
+}
+
+// release removes the entry from the table. The C call using it has returned.
+func (p *progress) release() {
+	if p == nil {
+		return
+	}
+	progressTable.Lock()
+	delete(progressTable.m, p.handle)
+	progressTable.Unlock()
+}
+
+// panicked reports whether the callback panicked during the C call.
+func (p *progress) didPanic() bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.panicked
+}
+
+// repanic re-raises, on the caller's goroutine, a panic the callback raised
+// on the C side. Call it after the C call has returned and its results are
+// freed.
+func (p *progress) repanic() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	panicked, v := p.panicked, p.panicVal
+	p.mu.Unlock()
+	if panicked {
+		panic(v)
+	}
+}
+
+func lookupProgress(h uintptr) *progress {
+	progressTable.Lock()
+	defer progressTable.Unlock()
+	return progressTable.m[h]
+}
+
+// layerkitGoProgress is the Go side of the C trampoline lkgo_progress
+// (lk_progress_fn). It returns 0 to continue, 1 to cancel. A panic in the
+// user's callback is recovered here, so that it never unwinds through C
+// frames; the call is cancelled and the panic re-raised by repanic.
+//
+//export layerkitGoProgress
+func layerkitGoProgress(done, total C.uint64_t, handle C.uintptr_t) (ret C.int) {
+	p := lookupProgress(uintptr(handle))
+	if p == nil {
+		return 1 // unknown handle: stop rather than guess
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cancelled {
+		return 1
+	}
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		// fn panicked (possibly with a nil value): stop the panic here.
+		p.panicVal = recover()
+		p.panicked = true
+		p.cancelled = true
+		ret = 1
+	}()
+	goOn := p.fn(uint64(done), uint64(total))
+	returned = true
+	if !goOn {
+		p.cancelled = true
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env python3
+"""Runs test_capi on each sample archive with the values samples/expected.json
+holds (read back from the archives by podman, skopeo and sha256sum)."""
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+exe, samples = sys.argv[1], pathlib.Path(sys.argv[2])
+expected = json.loads((samples / "expected.json").read_text())
+status = 0
+for img in expected["images"]:
+    if img["format"] != "docker-archive":
+        continue
+    with tempfile.TemporaryDirectory() as scratch:
+        args = [exe, str(samples / img["file"]), img["id"], ",".join(img["diff_ids"]),
+                str(img["history_count"]), scratch]
+        print("+", " ".join(args), flush=True)
+        status |= subprocess.run(args).returncode
+sys.exit(status)
