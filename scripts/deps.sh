@@ -10,6 +10,7 @@ LAYERKIT_PACKAGES=(
   libarchive-dev libssl-dev rapidjson-dev libfmt-dev doctest-dev libbenchmark-dev
   # tests: the pytest suite, and peer tools to compare with
   python3 python3-pytest skopeo umoci libarchive-tools tar gzip zstd xz-utils
+  abigail-tools valgrind golang-go
 )
 
 layerkit_missing_packages() {
