@@ -414,6 +414,9 @@ class Reader {
   void attach_oci_manifest(Image& img, const std::vector<IndexLeaf>& leaves) {
     for (const IndexLeaf& leaf : leaves) {
       if (!leaf.manifest_found || leaf.config_digest != img.id()) continue;
+      // The manifest blob's check now belongs to this image.
+      for (BlobCheck& c : a_.checks)
+        if (c.image_path == leaf.path && c.member == leaf.manifest_member) c.image_path = img.index_path;
       img.manifest = leaf.desc;
       img.manifest_json = leaf.manifest_json;
       for (const std::string& r : leaf.refs)

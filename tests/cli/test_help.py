@@ -1,0 +1,124 @@
+"""--help of the main command and of each subcommand, and usage errors.
+
+The options each help must mention are the ones README.md documents for every
+subcommand (--json, --image, --platform, --help) plus those named in the brief
+of each subcommand; each option is then also tried, to show it is accepted."""
+import re
+
+import pytest
+
+from conftest import SOURCE_DIR
+
+COMMON = ["--json", "--image", "--platform"]
+SUBCOMMANDS = {
+    "images": ["--json", "-q", "--quiet", "--no-trunc", "-a", "--all", "--image", "--platform", "--threads"],
+    "inspect": ["--json", "--image", "--platform", "--threads"],
+    "history": ["--json", "-H", "--human", "--no-trunc", "-q", "--quiet", "--layers", "--image", "--platform",
+                "--threads"],
+    "verify": ["--json", "-q", "--quiet", "--image", "--platform", "--threads"],
+    "dedup": ["--json", "--image", "--platform", "--threads"],
+}
+
+
+def readme_commands():
+    text = (SOURCE_DIR / "README.md").read_text()
+    return re.findall(r"^layerkit (\w+)\s", text, flags=re.M)
+
+
+def test_readme_lists_the_subcommands():
+    assert sorted(readme_commands()) == sorted(SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"]])
+def test_main_help(cli, args):
+    r = cli(*args)
+    assert r.rc == 0, r.err
+    assert r.out.startswith("layerkit")
+    for c in SUBCOMMANDS:
+        assert re.search(r"^\s+%s\s" % c, r.out, flags=re.M), c
+    for opt in COMMON + ["--help", "--version", "--threads"]:
+        assert opt in r.out, opt
+    assert "Exit status: 0 success, 1 verification failed, 2 bad input or usage." in r.out
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_subcommand_help(cli, command, flag):
+    r = cli(command, flag)
+    assert r.rc == 0, r.err
+    assert r.out.startswith("Usage: layerkit %s " % command)
+    for opt in SUBCOMMANDS[command]:
+        assert re.search(r"(^|[\s,(])%s([\s=,]|$)" % re.escape(opt), r.out, flags=re.M), (command, opt)
+    # help wins over missing arguments and goes to stdout only
+    assert r.err == ""
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_help_subcommand_form(cli, command):
+    assert cli("help", command).out == cli(command, "--help").out
+
+
+def test_no_arguments_is_usage(cli):
+    r = cli()
+    assert r.rc == 2
+    assert "Usage:" in r.err
+    assert r.out == ""
+
+
+def test_version(cli):
+    r = cli("--version")
+    assert r.rc == 0
+    assert re.match(r"^layerkit \d+\.\d+", r.out)
+
+
+@pytest.mark.parametrize("args", [["frobnicate", "x.tar"], ["image", "x.tar"], ["Images"]])
+def test_unknown_command(cli, args):
+    r = cli(*args)
+    assert r.rc == 2
+    assert "unknown command" in r.err
+    assert r.out == ""
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_unknown_option(cli, samples, command):
+    r = cli(command, "--frobnicate", samples / "base.docker-archive.tar")
+    assert r.rc == 2
+    assert "--frobnicate" in r.err
+    assert r.out == ""
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_missing_archive(cli, command):
+    r = cli(command)
+    assert r.rc == 2
+    assert "ARCHIVE" in r.err
+
+
+@pytest.mark.parametrize("args", [["--image"], ["--platform"], ["--threads"], ["--threads", "many"],
+                                  ["--threads", "-1"], ["--human=maybe"]])
+def test_bad_option_values(cli, samples, args):
+    r = cli("history", samples / "base.docker-archive.tar", *args)
+    assert r.rc == 2
+    assert r.out == ""
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_every_documented_option_is_accepted(cli, samples, command):
+    path = samples / "base.docker-archive.tar"
+    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1"}
+    for opt in SUBCOMMANDS[command]:
+        args = [opt] + ([values[opt]] if opt in values else [])
+        if opt in ("-H", "--human"):
+            args = [opt + "=false"]
+        r = cli(command, *args, path)
+        assert r.rc == 0, (opt, r.err)
+
+
+def test_double_dash_ends_options(cli, samples, tmp_path):
+    import shutil
+    p = tmp_path / "-odd-name.tar"
+    shutil.copyfile(samples / "base.docker-archive.tar", p)
+    r = cli("images", "-q", "--", str(p))
+    assert r.rc == 0, r.err
+    r = cli("images", "-q", str(p))
+    assert r.rc == 2
