@@ -70,7 +70,9 @@ for o in "${LK_OPTS[@]}"; do LK+=" $(q "$o")"; done
 
 # --- inputs -------------------------------------------------------------------------
 echo "layerkit:  $LAYERKIT ($("$LAYERKIT" --version 2>/dev/null | head -1 || echo '?'))"
-echo "machine:   $(nproc) cores, $(uname -sr)"
+LOAD=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
+echo "machine:   $(nproc) cores, $(uname -sr), load average $LOAD$(awk -v l="$LOAD" -v n="$(nproc)" \
+     'BEGIN {if (l + 0 > n / 2) print " (busy: timings will be noisy)"}')"
 TOOLS="$(openssl version | cut -d' ' -f1-2), gzip $(gzip --version | head -1 | awk '{print $NF}')"
 [ -n "$HYPERFINE" ] && TOOLS+=", hyperfine $("$HYPERFINE" --version | awk '{print $2}')"
 [ -n "$SKOPEO" ] && TOOLS+=", skopeo $("$SKOPEO" --version | awk '{print $3}')"

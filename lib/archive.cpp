@@ -452,7 +452,8 @@ class Reader {
     json::require_array(*list, lat);
     for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
       Descriptor d = parse_descriptor((*list)[i], lat.index(i));
-      walk(d, std::to_string(i), refs_of(d), 0, i, leaves);
+      // Inside a docker-archive, index positions are not image positions: keep them apart.
+      walk(d, (for_docker_archive ? "index.json/" : "") + std::to_string(i), refs_of(d), 0, i, leaves);
     }
     return leaves;
   }

@@ -44,13 +44,14 @@ class Result:
         return json.loads(self.out)
 
 
-def run(*args, env=None):
+def run(*args, env=None, cwd=None):
     """Runs the CLI; returns Result(rc, out, err)."""
     e = dict(os.environ)
-    e.setdefault("TZ", "UTC")
+    e["TZ"] = "UTC"  # expected times are computed in UTC; pass env={"TZ": ...} to test another zone
     if env:
         e.update(env)
-    proc = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, env=e, timeout=300)
+    proc = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, env=e, timeout=300,
+                          cwd=cwd)
     return Result(proc)
 
 

@@ -22,7 +22,7 @@ SUBCOMMANDS = {
 
 def readme_commands():
     text = (SOURCE_DIR / "README.md").read_text()
-    return re.findall(r"^layerkit (\w+)\s", text, flags=re.M)
+    return re.findall(r"^layerkit (\w+) +ARCHIVE", text, flags=re.M)
 
 
 def test_readme_lists_the_subcommands():
@@ -108,7 +108,7 @@ def test_every_documented_option_is_accepted(cli, samples, command):
     values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1"}
     for opt in SUBCOMMANDS[command]:
         args = [opt] + ([values[opt]] if opt in values else [])
-        if opt in ("-H", "--human"):
+        if opt == "--human":
             args = [opt + "=false"]
         r = cli(command, *args, path)
         assert r.rc == 0, (opt, r.err)
@@ -116,9 +116,17 @@ def test_every_documented_option_is_accepted(cli, samples, command):
 
 def test_double_dash_ends_options(cli, samples, tmp_path):
     import shutil
-    p = tmp_path / "-odd-name.tar"
-    shutil.copyfile(samples / "base.docker-archive.tar", p)
-    r = cli("images", "-q", "--", str(p))
+    shutil.copyfile(samples / "base.docker-archive.tar", tmp_path / "-odd-name.tar")
+    r = cli("images", "-q", "--", "-odd-name.tar", cwd=tmp_path)
     assert r.rc == 0, r.err
-    r = cli("images", "-q", str(p))
+    r = cli("images", "-q", "-odd-name.tar", cwd=tmp_path)
     assert r.rc == 2
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: '-H=false' is rejected as an unknown option though the help "
+                   "documents '-H, --human=BOOL' (docker accepts -H=false)")
+def test_short_human_with_value(cli, samples):
+    path = samples / "base.docker-archive.tar"
+    r = cli("history", "-H=false", path)
+    assert r.rc == 0, r.err
+    assert r.out == cli("history", "--human=false", path).out

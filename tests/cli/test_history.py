@@ -479,3 +479,21 @@ def test_history_takes_one_archive(cli, samples):
     r = cli("history", samples / "base.docker-archive.tar", samples / "app.docker-archive.tar")
     assert r.rc == 2
     assert "exactly one" in r.err
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "America/St_Johns", "Europe/Berlin"])
+def test_history_created_at_local_zone(cli, samples, tz):
+    """--human=false prints Go's time.Unix(t, 0).Format(time.RFC3339) in the local zone."""
+    import datetime
+    import zoneinfo
+    path, img = sample_case(samples, "base")
+    r = cli("history", "--human=false", "--no-trunc", path, env={"TZ": tz})
+    assert r.rc == 0, r.err
+    want = []
+    for h in reversed(img.history):
+        t = parse_rfc3339(h["created"])
+        s = datetime.datetime.fromtimestamp(t, zoneinfo.ZoneInfo(tz)).isoformat()
+        want.append(s.replace("+00:00", "Z"))
+    header = r.out.splitlines()[0]
+    got = [split_columns(header, l, ["IMAGE", "CREATED AT", "CREATED BY"])[1] for l in r.out.splitlines()[1:]]
+    assert got == want

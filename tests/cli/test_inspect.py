@@ -165,3 +165,34 @@ def test_inspect_foreign_layer(cli, expected):
         assert l["Size"] == src["size"]
         assert l["URLs"] == src.get("urls", [])
         assert l["MediaType"] == src["mediaType"]
+
+
+def test_inspect_legacy_pre_1_10(cli, expected):
+    """Docker < 1.10 saves: no manifest.json; repositories names the top v1 ID,
+    each <id>/json its parent. The peers' listing of each v1 layer is the truth."""
+    exp, path = expected("ext.moby.emptyLayer")
+    assert exp["has_manifest_json"] is False
+    ((repo, tags),) = exp["repositories"].items()
+    ((tag, top),) = tags.items()
+    v1 = {l["id"]: l for l in exp["legacy_v1"]}
+    chain = []
+    cur = top
+    while cur:
+        chain.append(v1[cur])
+        cur = v1[cur]["parent"]
+    chain.reverse()
+    r = cli("inspect", path)
+    assert r.rc == 0, r.err
+    (g,) = r.json()
+    assert g["Id"] == "sha256:" + top
+    assert g["RepoTags"] == ["%s:%s" % (repo, tag)]
+    assert g["RootFS"]["Layers"] == [l["layer"]["diff_id"] for l in chain]
+    assert [l["Digest"] for l in g["Layers"]] == [l["layer"]["digest"] for l in chain]
+    assert [l["Size"] for l in g["Layers"]] == [l["layer"]["size"] for l in chain]
+    assert g["Created"] == v1[top]["created"]
+    h = cli("history", "--json", path).json()
+    assert [x["CreatedBy"] for x in h] == [" ".join(l["created_by"] or []) for l in reversed(chain)]
+    assert h[0]["ID"] == "sha256:" + top
+    # Docker sizes from the peers' listings ("type size name"; this chain has only files and dirs)
+    sizes = [sum(int(e.split(" ", 2)[1]) for e in l["layer"]["listing"] if e.startswith("- ")) for l in chain]
+    assert [x["Size"] for x in h] == list(reversed(sizes)) == [4, 0, 0]

@@ -347,3 +347,51 @@ def test_verify_image_option(cli, expected, tmp_path):
     assert r.rc == 1
     (p,) = r.json()["Problems"]
     assert (p["Layer"], p["Actual"], p["Expected"]) == (6, actual, app["config_diff_ids"][6])
+
+
+def test_verify_containers_image_size_and_diff_id(cli, expected):
+    """containers/image's delete_image_only_one_image: skopeo copy fails with
+    'Size mismatch ... expected 585, got 740' on the config, and the layer's
+    diff_id does not match the config (expected JSON: diff_ids_match_config false)."""
+    import re
+    exp, path = expected("ext.containers-image.delete_image_only_one_image")
+    e = exp["images"][0]
+    m = re.search(r"Size mismatch when copying (sha256:\w+), expected (\d+), got (\d+)", e["skopeo_copy_check"]["error"])
+    assert m
+    assert e["diff_ids_match_config"] is False
+    r = cli("verify", "--json", path)
+    assert r.rc == 1, r.err
+    probs = r.json()["Problems"]
+    size = [p for p in probs if p["Kind"] == "size"]
+    assert [(p["Member"], p["Expected"], p["Actual"]) for p in size] == [
+        ("blobs/sha256/" + m.group(1)[7:], m.group(2), m.group(3))]
+    diff = [p for p in probs if p["Kind"] == "diff_id"]
+    assert [(p["Layer"], p["Expected"], p["Actual"]) for p in diff] == [
+        (0, e["config_diff_ids"][0], e["layers"][0]["diff_id"])]
+    assert len(probs) == 2
+
+
+@pytest.mark.parametrize("name", ["ext.containers-image.two_images_manifest", "ext.containers-image.name_lookups",
+                                  "ext.containers-image.manifest"])
+def test_verify_index_without_blobs(cli, expected, name):
+    exp, path = expected(name)
+    digests = [e["descriptor"]["digest"] for e in exp["images"]]
+    assert all(e["missing"] for e in exp["images"])
+    r = cli("verify", "--json", path)
+    assert r.rc == 1, r.err
+    probs = r.json()["Problems"]
+    assert [p["Kind"] for p in probs] == ["missing"] * len(digests)
+    assert [p["Member"] for p in probs] == ["blobs/sha256/" + d[7:] for d in digests]
+
+
+def test_verify_layer_through_legacy_symlink(cli, expected):
+    """go-containerregistry's test_link.tar reaches a layer through
+    <v1 id>/layer.tar -> ../<other>/layer.tar; the peers' hashes match the config
+    (skopeo itself fails on the link: it takes the link's 0 size)."""
+    exp, path = expected("ext.ggcr.test_link")
+    assert all(e["diff_ids_match_config"] for e in exp["images"])
+    r = cli("verify", "--json", path)
+    assert r.rc == 0, r.out + r.err
+    js = r.json()
+    for im, e in zip(js["Images"], exp["images"]):
+        assert [l["DiffID"] for l in im["Layers"]] == e["config_diff_ids"]

@@ -76,13 +76,19 @@ func TestOpenTruncatedSample(t *testing.T) {
 	if !strings.Contains(e.Message, s.Layers[0].Member) {
 		t.Errorf("message %q does not name member %s", e.Message, s.Layers[0].Member)
 	}
+}
 
-	// The same archive gzip-compressed as a whole, then cut.
+func TestOpenTruncatedCompressedSample(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(samplesDir(t), "base.docker-archive.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The archive gzip-compressed as a whole, then cut.
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(data)
 	zw.Close()
-	path = filepath.Join(t.TempDir(), "base.truncated.tar.gz")
+	path := filepath.Join(t.TempDir(), "base.truncated.tar.gz")
 	if err := os.WriteFile(path, gz.Bytes()[:gz.Len()/2], 0o644); err != nil {
 		t.Fatal(err)
 	}
