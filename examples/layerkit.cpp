@@ -22,6 +22,7 @@
 #include "layerkit/text.hpp"
 #include "layerkit/verify.hpp"
 #include "layerkit/version.h"
+#include "store_cli.hpp"
 
 using namespace layerkit;
 
@@ -41,6 +42,8 @@ Commands:
   history   show an image's layer history (like `docker history`)
   verify    check every digest, size and count; exit 1 on any mismatch
   dedup     show the layers images share and the bytes sharing saves
+  store     a content-addressable image store: load, plan, save, ls, rm,
+            gc, df, verify (see `layerkit store --help`)
 
 ARCHIVE is any of: a `docker save` tar (Docker <= 24, Docker 25+, podman,
 skopeo, go-containerregistry, kaniko, pre-1.10), an OCI image layout
@@ -546,6 +549,12 @@ int cmd_dedup(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `layerkit store ...` has its own options: hand it the rest of the line.
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') continue;
+    if (std::strcmp(argv[i], "store") == 0) return store_main(argc - i, argv + i);
+    break;
+  }
   Args a;
   try {
     a = parse_args(argc, argv);

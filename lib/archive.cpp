@@ -950,6 +950,66 @@ LayerScan Archive::scan(const Layer& layer, ScanDepth depth, const ProgressFn& p
   return impl_->scan_member(layer.member, depth, blob_alg, diff_alg, progress);
 }
 
+bool Archive::read_once() const { return impl_->src && impl_->src->streamed(); }
+
+LayerScan Archive::copy_layer(const Layer& layer, const BlobSink& sink, const ProgressFn& progress) const {
+  if (!layer.present)
+    throw Error(Errc::not_found, fmt::format("layer {} ({}) is {} in {}", layer.index,
+                                             layer.descriptor.digest.empty() ? layer.member : layer.descriptor.digest.str(),
+                                             layer.foreign ? "foreign (not stored)" : "absent", impl_->path));
+  // Passes every byte read to the sink; never skips.
+  class Tee final : public ByteReader {
+   public:
+    Tee(ByteReader& in, const BlobSink& sink) : in_(in), sink_(sink) {}
+    std::size_t read(void* buf, std::size_t n) override {
+      std::size_t got = in_.read(buf, n);
+      if (got) sink_(buf, got);
+      return got;
+    }
+
+   private:
+    ByteReader& in_;
+    const BlobSink& sink_;
+  };
+  ScanRequest req;
+  req.depth = ScanDepth::full;
+  req.blob_algorithm = layer.descriptor.digest.verifiable() ? layer.descriptor.digest.algorithm()
+                                                            : DigestAlgorithm::sha256;
+  req.diff_algorithm = layer.diff_id && layer.diff_id->verifiable() ? layer.diff_id->algorithm()
+                                                                    : DigestAlgorithm::sha256;
+  req.limits = impl_->opts.limits;
+  req.progress = progress;
+  std::unique_ptr<ByteReader> raw;
+  std::unique_ptr<Source> file_src;
+  std::uint64_t bytes = 0;
+  if (layer.member.empty()) {  // a layer-tar: the file itself
+    req.what = impl_->path;
+    std::string dir = ".", name = impl_->path;
+    if (auto slash = impl_->path.rfind('/'); slash != std::string::npos) {
+      dir = slash == 0 ? "/" : impl_->path.substr(0, slash);
+      name = impl_->path.substr(slash + 1);
+    }
+    file_src = open_directory_source(dir, impl_->opts.limits);
+    const Member& m = file_src->resolve(name, impl_->opts.limits.symlink_hops, impl_->path);
+    raw = file_src->open(m);
+    bytes = m.bytes;
+  } else {
+    req.what = fmt::format("{}:{}", impl_->path, layer.member);
+    const Member& m = impl_->src->resolve(layer.member, impl_->opts.limits.symlink_hops, req.what);
+    if (impl_->src->streamed() && !m.buffered)
+      throw Error(Errc::unsupported,
+                  fmt::format("{}: a compressed archive is read once; decompress it to a file to copy its layers",
+                              req.what));
+    raw = impl_->src->open(m);
+    bytes = m.bytes;
+  }
+  Tee tee(*raw, sink);
+  LayerScan s = scan_layer(tee, bytes, req);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->scans[layer.member] = s;
+  return s;
+}
+
 std::vector<Archive::ScanResult> Archive::scan_many(const std::vector<const Layer*>& layers, ScanDepth depth,
                                                     unsigned threads, const ProgressFn& progress) const {
   std::vector<ScanResult> out(layers.size());

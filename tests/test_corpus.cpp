@@ -246,3 +246,32 @@ TEST_CASE("corpus: a layer shared by three images is read once per archive") {
   CHECK(progress_total == exp["images"][0]["layers"][0]["size"].GetUint64());
   for (const auto& x : r) CHECK(x.scan->diff_id.str() == corpus::str(exp["images"][0]["layers"][0], "diff_id"));
 }
+
+TEST_CASE("corpus: copy_layer passes every stored byte once and verifies in the same pass") {
+  REQUIRE_CORPUS(root);
+  auto exp = corpus::load(root / "expected/app.podman.oci-archive.json");
+  Archive a = Archive::open((root / corpus::str(exp, "path")).string());
+  const Image& img = a.images().at(0);
+  const auto& layers = exp["images"][0]["layers"];
+  for (std::size_t j = 0; j < img.layers.size(); ++j) {
+    CAPTURE(j);
+    Hasher h;
+    std::uint64_t n = 0;
+    LayerScan s = a.copy_layer(img.layers[j], [&](const void* p, std::size_t len) {
+      h.update(p, len);
+      n += len;
+    });
+    CHECK(n == layers[rapidjson::SizeType(j)]["size"].GetUint64());
+    CHECK(h.finish().str() == corpus::str(layers[rapidjson::SizeType(j)], "digest"));
+    CHECK(s.diff_id.str() == corpus::str(layers[rapidjson::SizeType(j)], "diff_id"));
+  }
+  // A compressed docker-archive is read once: its layers cannot be copied afterwards.
+  Archive gz = Archive::open((root / "archives/app.podman.docker-archive.tar.gz").string());
+  CHECK(gz.read_once());
+  try {
+    gz.copy_layer(gz.images().at(0).layers.at(0), [](const void*, std::size_t) {});
+    FAIL("copied a layer of a read-once archive");
+  } catch (const Error& e) {
+    CHECK(e.code() == Errc::unsupported);
+  }
+}

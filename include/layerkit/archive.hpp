@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,6 +121,19 @@ class Archive {
   /// cancelled, unsupported (a blob of a compressed archive needing another
   /// hash algorithm than sha256).
   LayerScan scan(const Layer& layer, ScanDepth depth, const ProgressFn& progress = {}) const;
+
+  /// Receives a blob's stored bytes, in order, as copy_layer() reads them.
+  using BlobSink = std::function<void(const void* data, std::size_t bytes)>;
+
+  /// Reads a present layer's blob once, passing every stored byte to `sink`
+  /// while computing the full scan (blob digest, diff_id, sizes), which it
+  /// returns and caches: a caller copies and verifies in one pass. Throws
+  /// like scan(); also Errc::unsupported for a compressed (read-once) archive,
+  /// whose layer bytes are gone after open — decompress it to a file first.
+  LayerScan copy_layer(const Layer& layer, const BlobSink& sink, const ProgressFn& progress = {}) const;
+
+  /// True when the archive was compressed as a whole and read once at open.
+  bool read_once() const;
 
   /// One element of scan_many()'s result: a scan, or the error it raised.
   struct ScanResult {

@@ -208,3 +208,184 @@ def test_python_reader_agrees_on_samples(samples, samples_expected):
         assert img.id == e["id"]
         assert img.diff_ids == e["diff_ids"]
         assert [sha256(img.blob(i)) for i in range(img.layer_count)] == [l["digest"] for l in e["layers"]]
+
+
+# ---------------------------------------------------------------------------
+# umoci
+
+
+@pytest.fixture
+def have_umoci():
+    if shutil.which("umoci") is None:
+        pytest.skip("needs umoci")
+
+
+def umoci(*args):
+    r = subprocess.run(["umoci", *map(str, args)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail("umoci %s: %s" % (" ".join(map(str, args)), r.stderr))
+    return r.stdout
+
+
+def test_umoci_layout(cli, tmp_path, have_umoci):
+    """An image made by umoci (init/new/insert/config); `umoci stat --json` is the reference."""
+    import os
+    lay = tmp_path / "um"
+    umoci("init", "--layout", lay)
+    umoci("new", "--image", "%s:t" % lay)
+    for i in range(3):
+        d = tmp_path / ("in%d" % i)
+        (d / "data").mkdir(parents=True)
+        (d / "data" / ("f%d" % i)).write_bytes(b"x" * (100 * (i + 1)))
+        os.symlink("f%d" % i, d / "data" / ("link%d" % i))
+        umoci("insert", "--image", "%s:t" % lay, d, "/")
+    umoci("config", "--image", "%s:t" % lay, "--config.cmd", "/bin/true", "--history.created_by", "configured")
+    stat = json.loads(umoci("stat", "--image", "%s:t" % lay, "--json"))["history"]
+    r = cli("history", "--layers", "--json", lay)
+    assert r.rc == 0, r.err
+    got = r.json()
+    assert [g["CreatedBy"] for g in got] == [h["created_by"] for h in reversed(stat)]
+    assert [g["DiffID"] for g in got] == [h["diff_id"] or None for h in reversed(stat)]
+    assert [g["Digest"] for g in got] == [(h["layer"] or {}).get("digest") for h in reversed(stat)]
+    assert [g["CompressedSize"] for g in got] == [(h["layer"] or {}).get("size") for h in reversed(stat)]
+    # Docker sizes from the blobs umoci wrote
+    (img,) = read_images(lay)
+    sizes = img.layer_sizes()
+    assert sizes == [100 + 2, 200 + 2, 300 + 2]
+    assert [g["Size"] for g in got] == [0] + sizes[::-1]
+    assert cli("verify", lay).rc == 0
+    (g,) = inspect(cli, lay)
+    assert g["Config"]["Cmd"] == ["/bin/true"]
+
+
+# ---------------------------------------------------------------------------
+# tar variants of docker-archives (oracle: Python's tarfile / gzip / zstd)
+
+
+def _docker_archive_bytes(members, fmt=tarfile.PAX_FORMAT):
+    from lkutil import tar_bytes
+    return tar_bytes(members, fmt=fmt)
+
+
+def _image_parts():
+    from lkutil import jdump, make_config, tar_bytes
+    layer = tar_bytes([("etc/", {"type": "dir"})] + [("etc/f%d" % i, (b"line %d\n" % i) * 50) for i in range(20)])
+    cfg = jdump(make_config([sha256(layer)]))
+    return layer, cfg, sha256(cfg)[7:] + ".json"
+
+
+@pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT])
+def test_long_member_names(cli, tmp_path, fmt):
+    from lkutil import jdump
+    layer, cfg, cname = _image_parts()
+    long_name = "d" * 120 + "/" + "e" * 120 + "/layer.tar"
+    p = tmp_path / "long.tar"
+    p.write_bytes(_docker_archive_bytes([(cname, cfg), (long_name, layer), ("manifest.json", jdump(
+        [{"Config": cname, "RepoTags": ["long:1"], "Layers": [long_name]}]))], fmt=fmt))
+    js = cli("verify", "--json", p).json()
+    assert js["OK"] is True
+    assert js["Images"][0]["Layers"][0]["DiffID"] == sha256(layer)
+
+
+def test_layer_through_hardlink(cli, tmp_path):
+    from lkutil import jdump
+    layer, cfg, cname = _image_parts()
+    p = tmp_path / "hl.tar"
+    p.write_bytes(_docker_archive_bytes([(cname, cfg), ("a/layer.tar", layer),
+                                         ("b/layer.tar", {"type": "lnk", "linkname": "a/layer.tar"}),
+                                         ("manifest.json", jdump([{"Config": cname, "RepoTags": ["hl:1"],
+                                                                   "Layers": ["b/layer.tar"]}]))]))
+    js = cli("verify", "--json", p).json()
+    assert js["OK"] is True
+    assert js["Images"][0]["Layers"][0]["Digest"] == sha256(layer)
+
+
+def test_last_manifest_json_wins(cli, tmp_path):
+    """Two manifest.json members: tar semantics (GNU tar -x, Docker's load) keep the last."""
+    from lkutil import jdump
+    layer, cfg, cname = _image_parts()
+    p = tmp_path / "dup.tar"
+    p.write_bytes(_docker_archive_bytes([(cname, cfg), ("l.tar", layer),
+                                         ("manifest.json", jdump([{"Config": cname, "RepoTags": ["first:1"],
+                                                                   "Layers": ["l.tar"]}])),
+                                         ("manifest.json", jdump([{"Config": cname, "RepoTags": ["second:1"],
+                                                                   "Layers": ["l.tar"]}]))]))
+    d = tmp_path / "x"
+    d.mkdir()
+    subprocess.run(["tar", "-C", str(d), "-xf", str(p)], check=True)
+    want = json.loads((d / "manifest.json").read_text())[0]["RepoTags"]
+    (g,) = inspect(cli, p)
+    assert g["RepoTags"] == want == ["second:1"]
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_multi_member_compressed_layer(cli, tmp_path, kind):
+    """A layer blob of two concatenated gzip members / zstd frames is one stream
+    (RFC 1952 members; zstd frames): the diff_id is over the whole tar."""
+    import gzip as gz
+    from lkutil import OciLayout, decompress, docker_layer_size, jdump, make_config
+    layer, _, _ = _image_parts()
+    half = len(layer) // 2 + 7
+    if kind == "gzip":
+        blob = gz.compress(layer[:half], mtime=0) + gz.compress(layer[half:], mtime=0)
+        mt = "application/vnd.oci.image.layer.v1.tar+gzip"
+    else:
+        z = lambda b: subprocess.run(["zstd", "-q", "-c"], input=b, capture_output=True, check=True).stdout
+        blob = z(layer[:half]) + z(layer[half:])
+        mt = "application/vnd.oci.image.layer.v1.tar+zstd"
+    assert decompress(blob) == layer
+    lay = OciLayout(tmp_path / "lay")
+    cdesc = lay.blob(jdump(make_config([sha256(layer)])), "application/vnd.oci.image.config.v1+json")
+    ldesc = lay.blob(blob, mt)
+    man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": cdesc,
+           "layers": [ldesc]}
+    lay.index([lay.blob(jdump(man), man["mediaType"])])
+    js = cli("verify", "--json", lay.root).json()
+    assert js["OK"] is True, js
+    assert js["Images"][0]["Layers"][0]["DiffID"] == sha256(layer)
+    assert cli("history", "--json", lay.root).json()[0]["Size"] == docker_layer_size(layer)
+
+
+@pytest.mark.parametrize("links_first", [False, True])
+@pytest.mark.parametrize("compress", [False, True])
+def test_layers_named_through_legacy_symlinks(cli, samples, samples_expected, tmp_path, links_first, compress):
+    """manifest.json naming podman's <v1 id>/layer.tar symlinks instead of the
+    <diff_id>.tar files, manifest.json first, symlinks before or after their
+    targets, the whole optionally gzip-compressed (read once, in order)."""
+    import gzip as gz
+    import io
+    from lkutil import jdump
+    src = tarfile.open(samples / "app.docker-archive.tar")
+    members = [(m, src.extractfile(m).read() if m.isreg() else None) for m in src.getmembers()]
+    man = json.loads(dict((m.name, d) for m, d in members)["manifest.json"])
+    link_of = {m.linkname[3:]: m.name for m, _ in members if m.issym()}
+    man[0]["Layers"] = [link_of[l] for l in man[0]["Layers"]]
+    rest = [(m, d) for m, d in members if m.name != "manifest.json"]
+    if links_first:
+        rest = [x for x in rest if x[0].issym()] + [x for x in rest if not x[0].issym()]
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w") as tf:
+        body = jdump(man)
+        ti = tarfile.TarInfo("manifest.json")
+        ti.size = len(body)
+        tf.addfile(ti, io.BytesIO(body))
+        for m, d in rest:
+            tf.addfile(m, io.BytesIO(d) if d is not None else None)
+    raw = bio.getvalue()
+    p = tmp_path / "legacy.tar"
+    p.write_bytes(gz.compress(raw) if compress else raw)
+    js = cli("verify", "--json", p).json()
+    assert js["OK"] is True
+    assert [l["DiffID"] for l in js["Images"][0]["Layers"]] == samples_expected["app.docker-archive.tar"]["diff_ids"]
+    assert cli("history", "--json", p).json() == cli("history", "--json", samples / "app.docker-archive.tar").json()
+
+
+def test_docker_archive_retarred_with_dot_prefix(cli, samples, tmp_path):
+    d = tmp_path / "x"
+    d.mkdir()
+    subprocess.run(["tar", "-C", str(d), "-xf", str(samples / "app.docker-archive.tar")], check=True)
+    t = tmp_path / "dot.tar"
+    subprocess.run(["tar", "-C", str(d), "-cf", str(t), "."], check=True)
+    assert summary(inspect(cli, t)) == summary(inspect(cli, samples / "app.docker-archive.tar"))
+    # and the unpacked directory itself
+    assert summary(inspect(cli, d)) == summary(inspect(cli, samples / "app.docker-archive.tar"))

@@ -423,8 +423,7 @@ def test_history_created_since_go_units_examples(cli, tmp_path):
         assert human_duration(age) == text  # the oracle agrees with go-units' tests
     path = _aged_archive(tmp_path, [a for a, _ in GO_UNITS_EXAMPLES])
     got = _created_column(cli, path)
-    assert {k: got["age %d" % a] for a, k in ((a, t) for a, t in GO_UNITS_EXAMPLES)} == {
-        t: t + " ago" for _, t in GO_UNITS_EXAMPLES}
+    assert [(a, got["age %d" % a]) for a, _ in GO_UNITS_EXAMPLES] == [(a, t + " ago") for a, t in GO_UNITS_EXAMPLES]
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: CREATED rounds days/weeks/months/years to the nearest unit; "
@@ -486,13 +485,17 @@ def test_history_created_at_local_zone(cli, samples, tz):
     """--human=false prints Go's time.Unix(t, 0).Format(time.RFC3339) in the local zone."""
     import datetime
     import zoneinfo
+    try:
+        zone = zoneinfo.ZoneInfo(tz)
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("needs tzdata for %s" % tz)
     path, img = sample_case(samples, "base")
     r = cli("history", "--human=false", "--no-trunc", path, env={"TZ": tz})
     assert r.rc == 0, r.err
     want = []
     for h in reversed(img.history):
         t = parse_rfc3339(h["created"])
-        s = datetime.datetime.fromtimestamp(t, zoneinfo.ZoneInfo(tz)).isoformat()
+        s = datetime.datetime.fromtimestamp(t, zone).isoformat()
         want.append(s.replace("+00:00", "Z"))
     header = r.out.splitlines()[0]
     got = [split_columns(header, l, ["IMAGE", "CREATED AT", "CREATED BY"])[1] for l in r.out.splitlines()[1:]]

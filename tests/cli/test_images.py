@@ -190,3 +190,32 @@ def test_images_created_truncates_years(cli, tmp_path):
     write_docker_archive(path, [{"tags": ["old:1"], "layers": [tar_bytes([("f", b"x")])],
                                  "created": go_rfc3339_utc(int(time.time()) - age)}])
     assert table(cli("images", path).out)[0][3] == "2 years ago"
+
+
+@pytest.mark.parametrize("ref,index", [
+    ("localhost/corpus/app:1.0", 2),              # as stored
+    ("corpus/runtime:1.0", 1),                    # without the localhost/ prefix (archive.hpp)
+    ("app:1.0", None),                            # docker.io/library/app, not localhost/corpus/app
+    ("corpus/app", None),                         # means corpus/app:latest
+    ("@0", 0), ("@2", 2), ("@3", None),
+])
+def test_images_image_reference_forms(cli, expected, ref, index):
+    exp, path = expected("base+runtime+app.podman-multi.docker-archive")
+    r = cli("images", "-q", "--no-trunc", "--image", ref, path)
+    if index is None:
+        assert r.rc == 2
+        assert r.err.rstrip().endswith("[not_found]")
+    else:
+        assert r.rc == 0, r.err
+        assert r.out.split() == [exp["images"][index]["config_digest"]]
+
+
+@pytest.mark.parametrize("n", [4, 12, 64])
+def test_images_image_id_prefix(cli, expected, n):
+    exp, path = expected("base+runtime+app.podman-multi.docker-archive")
+    for e in exp["images"]:
+        hexid = e["config_digest"][7:]
+        for ref in (hexid[:n], "sha256:" + hexid[:n]):
+            r = cli("images", "-q", "--no-trunc", "--image", ref, path)
+            assert r.rc == 0, r.err
+            assert r.out.split() == [e["config_digest"]]

@@ -383,9 +383,9 @@ type Image struct {
 	Architecture      string
 	OSVersion         string
 	Variant           string
-	User              string // config.User
-	WorkingDir        string // config.WorkingDir
-	StopSignal        string // config.StopSignal
+	User              string   // config.User
+	WorkingDir        string   // config.WorkingDir
+	StopSignal        string   // config.StopSignal
 	Env               []string // "NAME=value"
 	Cmd               []string
 	Entrypoint        []string

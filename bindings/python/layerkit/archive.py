@@ -18,8 +18,8 @@ from ctypes import byref, c_char_p, c_size_t, c_void_p
 from typing import Optional, Tuple
 
 from . import _capi
-from ._capi import INT64_MIN, StringList, lib
-from .errors import check
+from ._capi import INT64_MIN, Status, StringList, lib
+from .errors import CancelledError, check
 
 __all__ = ["Archive", "Image", "ImageInfo", "Layer", "HistoryRow", "VerifyReport", "DedupResult", "DedupImage",
            "DedupLayer", "DedupTotals", "dedup", "default_limits", "LIMIT_FIELDS", "MATCH_OK",
@@ -95,9 +95,9 @@ class _Progress:
 
     Returning False (or 0) stops the operation, which then fails with
     CancelledError. An exception raised by the callable never crosses C: it is
-    kept, the operation is stopped, and raise_pending() re-raises it once the
-    C call has returned. The CFUNCTYPE object lives as long as this object;
-    use it as a context manager around the C call.
+    kept, the operation is stopped, and settle() re-raises it once the C call
+    has returned. The CFUNCTYPE object lives as long as this object; use it as
+    a context manager around the C call.
     """
 
     def __init__(self, fn, what):
@@ -110,22 +110,26 @@ class _Progress:
         self.c = _capi.lk_progress_fn(self._trampoline) if fn is not None else _capi.NULL_PROGRESS
 
     def _trampoline(self, done, total, _data):
-        fn = self._fn
-        if fn is None or self.error is not None or self.stopped:
-            return 1
-        depth = getattr(_tls, "callbacks", 0)
-        _tls.callbacks = depth + 1
+        # Everything inside one try: even a KeyboardInterrupt delivered between
+        # two bytecodes here must stop the operation, not vanish in ctypes.
         try:
-            result = fn(done, total)
+            fn = self._fn
+            if fn is None or self.error is not None or self.stopped:
+                return 1
+            depth = getattr(_tls, "callbacks", 0)
+            _tls.callbacks = depth + 1
+            try:
+                result = fn(done, total)
+            finally:
+                _tls.callbacks = depth
+            if result is not None and not result:
+                self.stopped = True
+                return 1
+            return 0
         except BaseException as e:  # noqa: B902 -- nothing may cross the C frames
-            self.error = e
+            if self.error is None:
+                self.error = e
             return 1
-        finally:
-            _tls.callbacks = depth
-        if result is not None and not result:
-            self.stopped = True
-            return 1
-        return 0
 
     def __enter__(self):
         return self
@@ -136,10 +140,17 @@ class _Progress:
         self.c = None
         return False
 
-    def raise_pending(self):
-        if self.error is not None:
-            e, self.error = self.error, None
-            raise e
+    def settle(self, status, free_result):
+        """After the C call: re-raises the callback's exception, or raises
+        CancelledError if the callback said stop (even when the operation
+        finished regardless), freeing what the call made; else check(status)."""
+        if self.error is not None or (self.stopped and status >= 0):
+            free_result()
+            if self.error is not None:
+                e, self.error = self.error, None
+                raise e
+            raise CancelledError(Status.ECANCELLED, "cancelled by the progress callback", "cancelled")
+        check(status)
 
 
 def _in_callback():
@@ -334,11 +345,7 @@ class Archive:
         with _Progress(progress, "Archive") as p:
             opts.progress = p.c
             status = lib.lk_archive_open(bpath, byref(opts), byref(handle))
-            if p.error is not None:
-                if handle:
-                    lib.lk_archive_free(handle)
-                p.raise_pending()
-            check(status)
+            p.settle(status, lambda: lib.lk_archive_free(handle))
         self._handle = handle
         self._finalizer = weakref.finalize(self, lib.lk_archive_free, handle)
 
@@ -454,10 +461,7 @@ class Archive:
         with self._use() as h, _Progress(progress, "verify") as p:
             opts.progress = p.c
             status = lib.lk_verify(h, byref(opts), byref(report))
-            if p.error is not None:
-                lib.lk_verify_report_free(report)
-                p.raise_pending()
-            check(status)
+            p.settle(status, lambda: lib.lk_verify_report_free(report))
         try:
             return _read_report(report)
         finally:
@@ -642,10 +646,7 @@ class Image:
         hist = _capi.history_p()
         with self._archive._use() as h, _Progress(progress, "history") as p:
             status = lib.lk_image_history(h, self._ptr, 1 if layer_details else 0, p.c, None, byref(hist))
-            if p.error is not None:
-                lib.lk_history_free(hist)
-                p.raise_pending()
-            check(status)
+            p.settle(status, lambda: lib.lk_history_free(hist))
         try:
             return read(hist)
         finally:
@@ -746,8 +747,7 @@ def dedup(items, threads=0, progress=None):
                 check(lib.lk_dedup_add(d, handles[id(a)], img._ptr, ref))
             with _Progress(progress, "dedup") as p:
                 status = lib.lk_dedup_run(d, threads, p.c, None)
-                p.raise_pending()
-                check(status)
+                p.settle(status, lambda: None)  # the lk_dedup is freed below
             return _read_dedup(d)
     finally:
         lib.lk_dedup_free(d)

@@ -3,8 +3,6 @@ message, and nothing crashes. Expected outcomes come from the header's
 definition of each code and from files made here with tarfile/hashlib."""
 import ctypes
 import io
-import os
-import shutil
 import tarfile
 
 import pytest
