@@ -357,6 +357,7 @@ lk_status lk_archive_warning_count(const lk_archive* archive, size_t* count) {
 }
 
 lk_status lk_archive_warning(const lk_archive* archive, size_t index, const char** out) {
+  if (out) *out = nullptr;
   return guard([&] {
     need(archive, "lk_archive_warning: archive is NULL");
     need(out, "lk_archive_warning: out is NULL");
@@ -378,6 +379,8 @@ lk_status lk_image_get_info(const lk_image* image, lk_image_info* info) {
 }
 
 lk_status lk_image_strings(const lk_image* image, lk_string_list which, size_t* count, const char* const** items) {
+  if (count) *count = 0;
+  if (items) *items = nullptr;
   return guard([&] {
     need(image, "lk_image_strings: image is NULL");
     need(count, "lk_image_strings: count is NULL");
@@ -391,6 +394,8 @@ lk_status lk_image_strings(const lk_image* image, lk_string_list which, size_t* 
 }
 
 lk_status lk_image_config_json(const lk_image* image, const char** data, size_t* length) {
+  if (data) *data = nullptr;
+  if (length) *length = 0;
   return guard([&] {
     need(image, "lk_image_config_json: image is NULL");
     need(data, "lk_image_config_json: data is NULL");
@@ -402,6 +407,8 @@ lk_status lk_image_config_json(const lk_image* image, const char** data, size_t*
 }
 
 lk_status lk_image_manifest_json(const lk_image* image, const char** data, size_t* length) {
+  if (data) *data = nullptr;
+  if (length) *length = 0;
   return guard([&] {
     need(image, "lk_image_manifest_json: image is NULL");
     need(data, "lk_image_manifest_json: data is NULL");
@@ -426,7 +433,7 @@ lk_status lk_image_layers(const lk_archive* archive, const lk_image* image, int 
     if (read_sizes) {
       std::vector<const Layer*> layers;
       for (const Layer& l : img.layers) layers.push_back(&l);
-      scans = archive->archive.scan_many(layers, ScanDepth::headers);
+      scans = scan_for_report(archive->archive, layers);
     }
     auto it = std::make_unique<lk_layer_iter>();
     it->entries.resize(img.layers.size());
@@ -484,6 +491,7 @@ lk_status lk_layer_iter_next(lk_layer_iter* iter, lk_layer_info* info) {
 }
 
 lk_status lk_layer_iter_url(const lk_layer_iter* iter, size_t index, const char** out) {
+  if (out) *out = nullptr;
   return guard([&] {
     need(iter, "lk_layer_iter_url: iter is NULL");
     need(out, "lk_layer_iter_url: out is NULL");
@@ -730,6 +738,7 @@ lk_status lk_dedup_get_layer(const lk_dedup* dedup, size_t index, lk_dedup_layer
 }
 
 lk_status lk_dedup_layer_image(const lk_dedup* dedup, size_t layer, size_t index, const char** ref) {
+  if (ref) *ref = nullptr;
   return guard([&] {
     const DedupReport& r = ran(dedup, "lk_dedup_layer_image: dedup is NULL");
     need(ref, "lk_dedup_layer_image: ref is NULL");

@@ -207,7 +207,7 @@ Args parse_args(int argc, char** argv) {
     }
     std::optional<std::string> inl;
     std::string name = w;
-    if (auto eq = w.find('='); eq != std::string::npos && w.rfind("--", 0) == 0) {
+    if (auto eq = w.find('='); eq != std::string::npos && (w.rfind("--", 0) == 0 || eq == 2)) {
       name = w.substr(0, eq);
       inl = w.substr(eq + 1);
     }

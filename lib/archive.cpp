@@ -155,6 +155,8 @@ class Reader {
       std::string bytes = s.read_all(*m, lim_.manifest_json_bytes, "manifest.json");
       json::Document doc = json::parse(bytes, "manifest.json", lim_.json_depth);
       if (doc.IsArray()) {
+        if (doc.Empty())
+          throw Error(Errc::malformed, "manifest.json: lists no images (an empty array)");
         a_.format = Format::docker_archive;
         a_.oci_layout = find("index.json") != nullptr;
         read_docker_archive(doc);
@@ -549,8 +551,20 @@ class Reader {
       std::vector<const IndexLeaf*> group;
       for (std::size_t i = k; i < end; ++i) group.push_back(&leaves[i]);
       bool single = group.size() == 1 && group[0]->path.find('.') == std::string::npos;
-      if (all || single) {
+      if (all) {
         for (const IndexLeaf* l : group) build_oci_image(*l);
+      } else if (single) {
+        // One manifest, no index: its config says the platform. A platform the
+        // user asked for explicitly must match it.
+        build_oci_image(*group[0]);
+        const Image& img = a_.images.back();
+        Platform have{img.config.os, img.config.architecture, img.config.variant, ""};
+        if (a_.opts.platform_explicit && !have.os.empty() && !have.architecture.empty() && !have.satisfies(want)) {
+          a_.warnings.push_back(fmt::format("{}: its platform {} is not {}",
+                                            img.references.empty() ? "image " + img.index_path : img.references[0],
+                                            have.str(), want.str()));
+          a_.images.pop_back();
+        }
       } else {
         select_platform(group, want);
       }
@@ -559,33 +573,50 @@ class Reader {
   }
 
   void select_platform(const std::vector<const IndexLeaf*>& group, const Platform& want) {
-    std::vector<const IndexLeaf*> match, present;
+    std::vector<const IndexLeaf*> exact, unplatformed, present;
     std::vector<std::string> offered;
     for (const IndexLeaf* l : group) {
       if (l->attestation) continue;
-      offered.push_back(l->desc.platform ? l->desc.platform->str() : "unknown");
       if (l->manifest_found) present.push_back(l);
-      if (!l->desc.platform || l->desc.platform->satisfies(want)) match.push_back(l);
+      if (!l->desc.platform) {
+        unplatformed.push_back(l);
+        continue;
+      }
+      offered.push_back(l->desc.platform->str());
+      if (l->desc.platform->satisfies(want)) exact.push_back(l);
     }
     std::string ref = group[0]->refs.empty() ? fmt::format("index entry {}", group[0]->top) : group[0]->refs[0];
-    // Prefer exact platform matches over manifests that name no platform.
-    std::vector<const IndexLeaf*> exact;
-    for (const IndexLeaf* l : match)
-      if (l->desc.platform) exact.push_back(l);
-    if (!exact.empty()) match = exact;
-    if (match.size() > 1) {
-      std::vector<std::string> names;
-      for (const IndexLeaf* l : match) names.push_back(l->desc.platform ? l->desc.platform->str() : "unknown");
-      throw Error(Errc::ambiguous, fmt::format("{}: {} manifests match platform {}: {}; choose one with a variant",
-                                               ref, match.size(), want.str(), join_refs(names)));
+    if (exact.size() > 1 && want.variant.empty()) {
+      // "linux/amd64" picks the one manifest without a variant, if there is one.
+      std::vector<const IndexLeaf*> plain;
+      for (const IndexLeaf* l : exact)
+        if (l->desc.platform->variant.empty()) plain.push_back(l);
+      if (plain.size() == 1) exact = plain;
     }
-    if (match.empty() && !a_.opts.platform_explicit && present.size() == 1) match = present;
-    if (match.empty()) {
-      a_.warnings.push_back(fmt::format("{}: no manifest for platform {} (available: {})", ref, want.str(),
-                                        offered.empty() ? std::string("none") : join_refs(offered)));
+    if (exact.size() > 1) {
+      std::vector<std::string> names;
+      for (const IndexLeaf* l : exact) names.push_back(l->desc.platform->str());
+      throw Error(Errc::ambiguous, fmt::format("{}: {} manifests match platform {}: {}; choose one with --platform "
+                                               "os/arch/variant",
+                                               ref, exact.size(), want.str(), join_refs(names)));
+    }
+    if (exact.size() == 1) {
+      build_oci_image(*exact[0]);
       return;
     }
-    build_oci_image(*match[0]);
+    if (offered.empty()) {
+      // An index that names no platform at all (e.g. a referrers index of
+      // artifacts) is not a platform choice: every manifest in it is an image.
+      for (const IndexLeaf* l : unplatformed) build_oci_image(*l);
+      return;
+    }
+    if (!a_.opts.platform_explicit && present.size() == 1) {
+      // Docker's containerd store saves only the platform that was pulled.
+      build_oci_image(*present[0]);
+      return;
+    }
+    a_.warnings.push_back(fmt::format("{}: no manifest for platform {} (available: {})", ref, want.str(),
+                                      join_refs(offered)));
   }
 
   void build_oci_image(const IndexLeaf& leaf) {
@@ -864,7 +895,14 @@ Archive Archive::open(const std::string& path, const OpenOptions& options) {
       impl->src = open_streamed_tar_source(path, impl->outer, options.limits, visit, options.progress);
     }
   }
-  Reader(*impl).read();
+  try {
+    Reader(*impl).read();
+  } catch (const Error& e) {
+    // Name the archive, so that a message about one of several is clear.
+    std::string_view msg = e.what();
+    if (msg.substr(0, path.size()) == path) throw;
+    throw Error(e.code(), fmt::format("{}: {}", path, msg));
+  }
   return Archive(std::move(impl));
 }
 

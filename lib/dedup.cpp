@@ -38,10 +38,24 @@ DedupReport dedup(const std::vector<DedupInput>& inputs, const DedupOptions& opt
       if (queued.insert(key).second) todo[in.archive].emplace_back(&l, key);
     }
   }
+  // One progress over every archive: each archive's bytes are offset by those before it.
+  std::uint64_t grand_total = 0, offset = 0;
+  for (auto& [archive, jobs] : todo)
+    for (const auto& j : jobs)
+      if (j.first->present && j.first->descriptor.size > 0)
+        grand_total += static_cast<std::uint64_t>(j.first->descriptor.size);
   for (auto& [archive, jobs] : todo) {
     std::vector<const Layer*> layers;
     for (const auto& j : jobs) layers.push_back(j.first);
-    auto scans = archive->scan_many(layers, ScanDepth::headers, options.threads, options.progress);
+    std::uint64_t this_total = 0;
+    ProgressFn progress;
+    if (options.progress)
+      progress = [&](std::uint64_t done, std::uint64_t total) {
+        this_total = total;
+        return options.progress(offset + done, std::max(grand_total, offset + total));
+      };
+    auto scans = archive->scan_many(layers, ScanDepth::headers, options.threads, progress);
+    offset += this_total;
     for (std::size_t i = 0; i < layers.size(); ++i) {
       const Layer& l = *layers[i];
       const std::string& key = jobs[i].second;

@@ -79,8 +79,13 @@ class EntryCounter {
       throw Error(Errc::limit_exceeded,
                   fmt::format("{}: more than {} tar entries in one layer", what, max_entries_));
     const char* raw = archive_entry_pathname(e);
+    // "./a", "/a" and "a/" all extract to the same path.
     std::string_view path = raw ? raw : "";
-    while (path.size() >= 2 && path.substr(0, 2) == "./") path.remove_prefix(2);
+    for (;;) {
+      if (path.substr(0, 2) == "./") path.remove_prefix(2);
+      else if (path.substr(0, 1) == "/") path.remove_prefix(1);
+      else break;
+    }
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
     std::string_view base = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
     if (base == ".wh..wh..opq") {

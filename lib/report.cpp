@@ -81,6 +81,24 @@ std::string repo_of(const std::string& ref) {
 
 }  // namespace
 
+std::vector<Archive::ScanResult> scan_for_report(const Archive& archive, const std::vector<const Layer*>& layers,
+                                                 unsigned threads, const ProgressFn& progress) {
+  std::vector<const Layer*> by_depth[2];  // [0] tar headers, [1] every byte (undeclared digest)
+  std::vector<std::pair<int, std::size_t>> where;
+  for (const Layer* l : layers) {
+    int d = l->present && l->descriptor.digest.empty() ? 1 : 0;
+    where.emplace_back(d, by_depth[d].size());
+    by_depth[d].push_back(l);
+  }
+  std::vector<Archive::ScanResult> results[2];
+  results[1] = archive.scan_many(by_depth[1], ScanDepth::full, threads, progress);
+  results[0] = archive.scan_many(by_depth[0], ScanDepth::headers, threads, progress);
+  std::vector<Archive::ScanResult> out;
+  out.reserve(layers.size());
+  for (const auto& [d, k] : where) out.push_back(results[d][k]);
+  return out;
+}
+
 std::int64_t image_size(const Archive& archive, const Image& image, unsigned threads) {
   std::vector<const Layer*> layers;
   for (const Layer& l : image.layers) layers.push_back(&l);
@@ -92,23 +110,10 @@ std::int64_t image_size(const Archive& archive, const Image& image, unsigned thr
 
 std::string inspect_json(const Archive& archive, const std::vector<const Image*>& images, bool pretty,
                          unsigned threads) {
-  // Every layer of every image read once, in parallel: tar headers, or every
-  // byte where the archive does not name the blob (its digest must be computed).
   std::vector<const Layer*> all;
-  std::vector<const Layer*> by_depth[2];  // [0] headers, [1] full
-  std::vector<std::pair<int, std::size_t>> where;
   for (const Image* i : images)
-    for (const Layer& l : i->layers) {
-      int d = l.present && l.descriptor.digest.empty() ? 1 : 0;
-      where.emplace_back(d, by_depth[d].size());
-      by_depth[d].push_back(&l);
-      all.push_back(&l);
-    }
-  std::vector<Archive::ScanResult> results[2] = {
-      archive.scan_many(by_depth[0], ScanDepth::headers, threads),
-      archive.scan_many(by_depth[1], ScanDepth::full, threads)};
-  std::vector<Archive::ScanResult> scans;
-  for (const auto& [d, k] : where) scans.push_back(results[d][k]);
+    for (const Layer& l : i->layers) all.push_back(&l);
+  auto scans = scan_for_report(archive, all, threads);
   return render(pretty, [&](auto& w) {
     w.StartArray();
     std::size_t k = 0;

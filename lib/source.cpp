@@ -124,11 +124,14 @@ restart:
     if (m && (m->type == MemberType::symlink || m->type == MemberType::hardlink)) {
       hop(prefix);
       std::string target;
-      // A symbolic link is relative to its directory (absolute = archive root);
-      // a tar hard link names a path from the archive root.
-      std::string base = m->type == MemberType::symlink && !m->link.empty() && m->link[0] != '/'
-                             ? join(parent_dir(prefix), m->link)
-                             : m->link;
+      // A symbolic link is relative to its directory; an absolute one points
+      // at the host's filesystem, which an archive must never reach. A tar
+      // hard link names a path from the archive root.
+      if (m->type == MemberType::symlink && !m->link.empty() && m->link[0] == '/')
+        throw Error(Errc::unsafe_path,
+                    fmt::format("{}: link {:?} -> {:?} is absolute: links are followed only inside the archive", what,
+                                prefix, m->link));
+      std::string base = m->type == MemberType::symlink ? join(parent_dir(prefix), m->link) : m->link;
       if (!normalise_member_path(base, target))
         throw Error(Errc::unsafe_path,
                     fmt::format("{}: link {:?} -> {:?} leaves the archive", what, prefix, m->link));
@@ -468,6 +471,24 @@ class IndexedTarSource final : public Source {
   std::uint64_t file_bytes_ = 0;
 };
 
+// Decompresses the whole file with the given filter and no format bidding;
+// returns "" when the stream is complete, else libarchive's complaint.
+std::string compressed_stream_problem(int fd, Compression c) {
+  if (::lseek(fd, 0, SEEK_SET) < 0) return std::strerror(errno);
+  ArchivePtr a = new_read_archive();
+  append_filter(a.get(), c);
+  archive_read_set_format(a.get(), ARCHIVE_FORMAT_RAW);
+  struct archive_entry* e = nullptr;
+  if (archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
+    return archive_error_string(a.get()) ? archive_error_string(a.get()) : "cannot decompress";
+  static char sink[1 << 16];
+  la_ssize_t n;
+  while ((n = archive_read_data(a.get(), sink, sizeof sink)) > 0) {
+  }
+  if (n < 0) return archive_error_string(a.get()) ? archive_error_string(a.get()) : "the stream ends early";
+  return "";
+}
+
 class StreamedTarSource final : public Source {
  public:
   StreamedTarSource(const std::string& path, Compression outer, const Limits& limits, const MemberVisitor& visit,
@@ -491,8 +512,9 @@ class StreamedTarSource final : public Source {
   // A reader over the current entry's body that first replays what was peeked.
   class EntryReader final : public ByteReader {
    public:
-    EntryReader(struct archive* a, std::string_view peeked, std::uint64_t total, const std::string& what)
-        : a_(a), peeked_(peeked), left_(total), what_(what) {}
+    EntryReader(StreamedTarSource* src, Compression outer, struct archive* a, std::string_view peeked,
+                std::uint64_t total, const std::string& what)
+        : src_(src), outer_(outer), a_(a), peeked_(peeked), left_(total), what_(what) {}
     std::size_t read(void* buf, std::size_t n) override {
       if (left_ == 0) return 0;
       n = static_cast<std::size_t>(std::min<std::uint64_t>(n, left_));
@@ -504,13 +526,15 @@ class StreamedTarSource final : public Source {
         return n;
       }
       la_ssize_t got = archive_read_data(a_, buf, n);
-      if (got < 0) throw_archive_error(a_, what_);
+      if (got < 0) src_->fail(a_, outer_, what_);
       if (got == 0) throw Error(Errc::truncated, fmt::format("{}: ends {} bytes early", what_, left_));
       left_ -= static_cast<std::uint64_t>(got);
       return static_cast<std::size_t>(got);
     }
 
    private:
+    StreamedTarSource* src_;
+    Compression outer_;
     struct archive* a_;
     std::string_view peeked_;
     std::size_t pos_ = 0;
@@ -518,13 +542,34 @@ class StreamedTarSource final : public Source {
     std::string what_;
   };
 
+  // libarchive reports a cut compressed stream as "Unrecognized archive
+  // format" when the cut comes before it recognised the tar, and with no
+  // message when the cut is in the trailer: decompressing the file alone tells
+  // a truncated stream from one that is damaged or holds no tar.
+  [[noreturn]] void fail(struct archive* a, Compression outer, const std::string& what) {
+    const char* msg = archive_error_string(a);
+    std::string text = msg ? msg : "";
+    if (text.find("runcated") == std::string::npos) {
+      std::string problem = compressed_stream_problem(fd_.get(), outer);
+      if (!problem.empty() && (problem.find("runcated") != std::string::npos || problem == "the stream ends early"))
+        throw Error(Errc::truncated, fmt::format("{}: the {} stream ends early ({})", what, compression_name(outer),
+                                                 problem));
+      if (!problem.empty())
+        throw Error(Errc::malformed, fmt::format("{}: the {} stream is damaged: {}", what, compression_name(outer),
+                                                 problem));
+      if (members_.empty() && text.find("Unrecognized") != std::string::npos)
+        throw Error(Errc::format_unknown,
+                    fmt::format("{}: {}-compressed, but not a tar archive", path_, compression_name(outer)));
+    }
+    throw_archive_error(a, what);
+  }
+
   void read_once(Compression outer, const Limits& limits, const MemberVisitor& visit, const ProgressFn& progress) {
     ArchivePtr a = new_read_archive();
     append_filter(a.get(), outer);
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());
-    if (archive_read_open_fd(a.get(), fd_.get(), 1 << 16) != ARCHIVE_OK)
-      throw_archive_error(a.get(), path_);
+    if (archive_read_open_fd(a.get(), fd_.get(), 1 << 16) != ARCHIVE_OK) fail(a.get(), outer, path_);
     struct stat st;
     std::uint64_t total = ::fstat(fd_.get(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
     std::uint64_t kept_bytes = 0;
@@ -533,7 +578,7 @@ class StreamedTarSource final : public Source {
     for (;;) {
       int r = archive_read_next_header(a.get(), &e);
       if (r == ARCHIVE_EOF) break;
-      if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY) throw_archive_error(a.get(), path_);
+      if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY) fail(a.get(), outer, path_);
       if (members_.size() >= limits.members)
         throw Error(Errc::limit_exceeded, fmt::format("{}: more than {} members", path_, limits.members));
       Member m = member_from_entry(e, path_);
@@ -544,7 +589,7 @@ class StreamedTarSource final : public Source {
         std::size_t have = 0;
         while (have < peek.size()) {
           la_ssize_t got = archive_read_data(a.get(), peek.data() + have, peek.size() - have);
-          if (got < 0) throw_archive_error(a.get(), what);
+          if (got < 0) fail(a.get(), outer, what);
           if (got == 0) throw Error(Errc::truncated, fmt::format("{}: ends {} bytes early", what, m.bytes - have));
           have += static_cast<std::size_t>(got);
         }
@@ -554,7 +599,7 @@ class StreamedTarSource final : public Source {
         if (keep) {
           std::string body = peek;
           if (m.bytes > body.size()) {
-            EntryReader rest(a.get(), {}, m.bytes - body.size(), what);
+            EntryReader rest(this, outer, a.get(), {}, m.bytes - body.size(), what);
             body.resize(static_cast<std::size_t>(m.bytes));
             std::size_t done = peek.size();
             while (done < body.size()) done += rest.read(body.data() + done, body.size() - done);
@@ -567,7 +612,7 @@ class StreamedTarSource final : public Source {
           m.buffered = true;
           kept_[m.name] = std::move(body);
         } else {
-          EntryReader body(a.get(), peek, m.bytes, what);
+          EntryReader body(this, outer, a.get(), peek, m.bytes, what);
           if (visit) visit(m, body);
         }
       }

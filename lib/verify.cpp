@@ -41,7 +41,8 @@ VerifyReport verify(const Archive& archive, const VerifyOptions& options) {
   }
 
   // JSON blobs hashed at open: indexes, manifests, configs.
-  auto check_json_blob = [&](const BlobCheck& c) {
+  auto check_json_blob = [&](BlobCheck c, const std::string& owner) {
+    if (!owner.empty()) c.image = owner;  // named as the image is named everywhere else
     bool is_config = c.what.rfind("config", 0) == 0;
     if (!c.declared_digest.empty()) {
       if (!c.declared_digest.verifiable()) {
@@ -62,7 +63,7 @@ VerifyReport verify(const Archive& archive, const VerifyOptions& options) {
     }
   };
   for (const BlobCheck& c : archive.blob_checks())
-    if (c.image_path.empty()) check_json_blob(c);
+    if (c.image_path.empty()) check_json_blob(c, "");
 
   // Layers: every distinct blob read once, on worker threads.
   std::vector<const Layer*> layers;
@@ -80,10 +81,19 @@ VerifyReport verify(const Archive& archive, const VerifyOptions& options) {
     vi.ok = true;
     std::size_t before = r.problems.size();
     for (const BlobCheck& c : archive.blob_checks())
-      if (c.image_path == img->index_path) check_json_blob(c);
+      if (c.image_path == img->index_path) check_json_blob(c, name);
 
     for (const MissingBlob& m : img->missing) {
-      add(r, name, std::nullopt, m.member, "missing", m.digest.str(), "",
+      // A missing layer: name its index, and expect its blob digest (or diff_id).
+      std::optional<std::size_t> layer;
+      std::string expected = m.digest.str();
+      for (const Layer& l : img->layers) {
+        if (l.present || l.member != m.member) continue;
+        layer = l.index;
+        if (expected.empty() && l.diff_id) expected = l.diff_id->str();
+        break;
+      }
+      add(r, name, layer, m.member, "missing", expected, "",
           fmt::format("{}: {} ({}) is absent from the archive", name, m.what,
                       m.digest.empty() ? m.member : m.digest.str()));
     }

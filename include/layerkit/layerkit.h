@@ -24,7 +24,9 @@
  *  Handles.    Opaque pointers. A function that creates one takes an out
  *              parameter `lk_x **out`; the caller owns the result and releases
  *              it with the matching lk_x_free(), named in each declaration.
- *              Every lk_x_free(NULL) is a no-op. On failure *out is set to NULL.
+ *              Every lk_x_free(NULL) is a no-op.
+ *  Out params. On failure every pointer out parameter is set to NULL (and
+ *              counts and lengths to 0), so nothing stale is left behind.
  *  Borrowed.   A `const char *` or `const lk_x *` returned through an out
  *              parameter is borrowed: the caller must not free it; it lives as
  *              long as the handle it came from (stated per function). Strings
@@ -297,10 +299,12 @@ typedef struct lk_layer_iter lk_layer_iter;
 
 /** Starts iterating an image's layers. With read_sizes non-zero, each present
  *  layer's tar headers are read first (bodies skipped where the input allows),
- *  filling compression, uncompressed_bytes and content_bytes; a layer that
- *  cannot be read leaves them unknown. Free with lk_layer_iter_free().
+ *  filling compression, uncompressed_bytes and content_bytes — and a layer the
+ *  archive does not name by digest (a docker-archive with compressed layers)
+ *  is read whole so that `digest` is filled too; a layer that cannot be read
+ *  leaves them unknown. Free with lk_layer_iter_free().
  *  `archive` must be the archive `image` came from.
- *  Errors: LK_EINVAL, LK_ECANCELLED (never, without a callback), LK_ENOMEM. */
+ *  Errors: LK_EINVAL, LK_ENOMEM. */
 LK_API lk_status lk_image_layers(const lk_archive *archive, const lk_image *image, int read_sizes,
                                  lk_layer_iter **out);
 
@@ -354,7 +358,8 @@ LK_API lk_status lk_image_history(const lk_archive *archive, const lk_image *ima
 LK_API lk_status lk_history_count(const lk_history *history, size_t *count);
 /** Fills *row with the index-th row (row->size must be set). Errors: LK_EINVAL. */
 LK_API lk_status lk_history_row_get(const lk_history *history, size_t index, lk_history_row *row);
-/** `docker history --format json` rows (see layerkit/report.hpp); *json owned: lk_string_free(). */
+/** `docker history --format json` rows (see layerkit/report.hpp); CreatedSince
+ *  ("N units ago") is relative to the current time. *json owned: lk_string_free(). */
 LK_API lk_status lk_history_json(const lk_history *history, int layers, char **json);
 /** NULL is a no-op. */
 LK_API void lk_history_free(lk_history *history);
@@ -365,7 +370,7 @@ LK_API void lk_history_free(lk_history *history);
 
 typedef struct lk_verify_options {
   size_t size;                /* sizeof(lk_verify_options) */
-  const char *image;          /* only this image (lk_archive_find_image syntax); NULL = all */
+  const char *image;          /* only this image (lk_archive_find_image syntax); NULL or "" = all */
   unsigned threads;           /* worker threads; 0 = hardware threads */
   lk_progress_fn progress;    /* per layer bytes read: (done, total over all layers); may be NULL */
   void *progress_data;
@@ -425,8 +430,9 @@ LK_API lk_status lk_dedup_new(lk_dedup **out);
 /** Adds an image under the name `ref` (copied). The archive is borrowed: it
  *  must outlive the lk_dedup. Errors: LK_EINVAL. */
 LK_API lk_status lk_dedup_add(lk_dedup *dedup, const lk_archive *archive, const lk_image *image, const char *ref);
-/** Compares the images added so far (each distinct layer read once, tar headers only).
- *  Errors: LK_EINVAL, LK_ECANCELLED, LK_ENOMEM. */
+/** Compares the images added so far (each distinct layer read once, tar headers
+ *  only). Progress is over the stored bytes of every layer read, across all
+ *  archives. Errors: LK_EINVAL, LK_ECANCELLED, LK_ENOMEM. */
 LK_API lk_status lk_dedup_run(lk_dedup *dedup, unsigned threads, lk_progress_fn progress, void *progress_data);
 
 typedef struct lk_dedup_totals {

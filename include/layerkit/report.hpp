@@ -57,6 +57,13 @@ std::string verify_json(const VerifyReport& report, bool pretty = true);
 /// Images}], TotalSize, UniqueSize, SavedSize, Notes}.
 std::string dedup_json(const DedupReport& report, bool pretty = true);
 
+/// Reads what a report shows about layers: the tar headers of each present
+/// layer, and every byte of those whose blob digest the archive does not name
+/// (so that the digest can be shown). Each distinct blob is read once; results
+/// are in `layers` order (see Archive::scan_many).
+std::vector<Archive::ScanResult> scan_for_report(const Archive& archive, const std::vector<const Layer*>& layers,
+                                                 unsigned threads = 0, const ProgressFn& progress = {});
+
 /// Docker's image size in bytes: the sum of the content sizes of its present
 /// layers (reads their tar headers; unreadable layers count 0).
 std::int64_t image_size(const Archive& archive, const Image& image, unsigned threads = 0);

@@ -133,7 +133,12 @@ def human_size(size) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    """go-units HumanDuration (duration.go)."""
+    """go-units HumanDuration as the docker CLI vendors it today
+    (docker/cli vendor/github.com/docker/go-units/duration.go): seconds and
+    minutes truncate; hours, days, weeks, months and years round to the nearest
+    unit with roundDuration(d, unit) = int(d/unit + 0.5)."""
+    def rnd(unit):
+        return int(seconds / unit + 0.5)
     if int(seconds) < 1:
         return "Less than a second"
     if int(seconds) == 1:
@@ -145,18 +150,19 @@ def human_duration(seconds: float) -> str:
         return "About a minute"
     if minutes < 60:
         return "%d minutes" % minutes
-    hours = int(seconds / 3600 + 0.5)
+    hours = rnd(3600)
     if hours == 1:
         return "About an hour"
     if hours < 48:
         return "%d hours" % hours
-    if hours < 24 * 7 * 2:
-        return "%d days" % (hours // 24)
-    if hours < 24 * 30 * 2:
-        return "%d weeks" % (hours // 24 // 7)
-    if hours < 24 * 365 * 2:
-        return "%d months" % (hours // 24 // 30)
-    return "%d years" % (int(seconds / 3600) // 24 // 365)
+    day = 86400
+    if seconds < 14 * day:
+        return "%d days" % rnd(day)
+    if seconds < 60 * day:
+        return "%d weeks" % rnd(7 * day)
+    if seconds < 730 * day:
+        return "%d months" % rnd(30 * day)
+    return "%d years" % rnd(365 * day)
 
 
 _RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")

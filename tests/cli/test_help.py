@@ -123,8 +123,6 @@ def test_double_dash_ends_options(cli, samples, tmp_path):
     assert r.rc == 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: '-H=false' is rejected as an unknown option though the help "
-                   "documents '-H, --human=BOOL' (docker accepts -H=false)")
 def test_short_human_with_value(cli, samples):
     path = samples / "base.docker-archive.tar"
     r = cli("history", "-H=false", path)

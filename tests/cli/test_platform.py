@@ -126,9 +126,6 @@ def test_corpus_regclient_testrepo_all(cli, expected):
     assert set(every) >= {e["config_digest"] for e in exp["images"] if e.get("config_digest")}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: regclient's testrepo layout cannot be opened without --platform all: "
-                   "a referrers index (tag sha256-<digest>) of two artifact manifests without a platform is "
-                   "'ambiguous' for linux/amd64 (and any platform), failing the whole archive with exit 2")
 @pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
 def test_corpus_regclient_testrepo_platforms(cli, expected, platform):
     exp, path = expected("ext.regclient.testrepo")

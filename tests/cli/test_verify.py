@@ -139,8 +139,6 @@ def test_verify_missing_layer(cli, expected):
     assert layers[0]["Digest"] == exp["images"][0]["layers"][0]["digest"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the 'missing' problem of an absent layer has Layer null, "
-                   "though it names the layer index in its message")
 def test_verify_missing_layer_names_index(cli, expected):
     exp, path = expected("base.missing-layer.docker-archive")
     (p,) = cli("verify", "--json", path).json()["Problems"]
@@ -320,8 +318,6 @@ def test_verify_count_mismatch_oci(cli, tmp_path):
     assert [x["Kind"] for x in r.json()["Problems"]] == ["count"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Problem.Image should be the reference or short image ID "
-                   "(verify.hpp); an untagged image's config/manifest problems say 'image 0' / '0'")
 def test_verify_problem_names_untagged_image_by_id(cli, tmp_path):
     lay, mdesc, cdig, _, _ = _oci(tmp_path, tag=None)
     p = lay.root / "blobs" / "sha256" / cdig.split(":")[1]

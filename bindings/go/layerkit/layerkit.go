@@ -78,6 +78,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -243,6 +244,10 @@ func Open(path string, opts *OpenOptions) (*Archive, error) {
 		pg.repanic()
 	}
 	if err != nil {
+		// Name the path unless the library's message already does.
+		if e, ok := err.(*Error); ok && strings.Contains(e.Message, path) {
+			e.Op = "open"
+		}
 		return nil, err
 	}
 	h := &archiveHandle{c: ca, seq: atomic.AddUint64(&archiveSeq, 1)}

@@ -441,7 +441,9 @@ class Archive:
             return image
         if isinstance(image, int) and not isinstance(image, bool):
             return self._images[image]
-        return self.find_image(image)
+        if isinstance(image, (str, bytes)):
+            return self.find_image(image)
+        raise TypeError("image must be an Image, an index or a reference (str), not %s" % type(image).__name__)
 
     def verify(self, image=None, threads=0, progress=None):
         """Verifies every digest, size and count (each layer blob read once).
@@ -453,10 +455,10 @@ class Archive:
         """
         opts = _capi.new(_capi.lk_verify_options)
         opts.threads = _uint(threads, 32, "threads")
-        if isinstance(image, Image) or (isinstance(image, int) and not isinstance(image, bool)):
+        if image is not None:
+            # Resolved here, so a reference fails (NotFoundError, AmbiguousError,
+            # InvalidArgumentError for "") exactly as in find_image().
             opts.image = b"@%d" % self._resolve(image)._index
-        elif image is not None:
-            opts.image = _cstr(image, "image")
         report = _capi.verify_report_p()
         with self._use() as h, _Progress(progress, "verify") as p:
             opts.progress = p.c
