@@ -250,14 +250,13 @@ int lk_version_number(void) {
 const char* lk_last_error(void) { return g_error.c_str(); }
 
 const char* lk_status_name(lk_status status) {
-  switch (status) {
-    case LK_OK: return "ok";
-    case LK_DONE: return "done";
-    case LK_ENOMEM: return "out_of_memory";
-    default:
-      if (status < 0 && status >= LK_EAMBIGUOUS) return errc_name(static_cast<Errc>(status));
-      return "unknown";
-  }
+  int code = 0;  // a C caller may pass any int
+  std::memcpy(&code, &status, sizeof code);
+  if (code == LK_OK) return "ok";
+  if (code == LK_DONE) return "done";
+  if (code == LK_ENOMEM) return "out_of_memory";
+  if (code < 0 && code >= LK_EAMBIGUOUS) return errc_name(static_cast<Errc>(code));
+  return "unknown";
 }
 
 void lk_string_free(char* s) { std::free(s); }
@@ -385,7 +384,9 @@ lk_status lk_image_strings(const lk_image* image, lk_string_list which, size_t* 
     need(image, "lk_image_strings: image is NULL");
     need(count, "lk_image_strings: count is NULL");
     need(items, "lk_image_strings: items is NULL");
-    int w = static_cast<int>(which);
+    // A C caller may pass any int: read it as one, never as the C++ enum.
+    int w = 0;
+    std::memcpy(&w, &which, sizeof w);
     if (w < 0 || w >= 10) throw InvalidArgument{"lk_image_strings: unknown list"};
     *count = image->lists[w].size();
     *items = image->list_ptrs[w].data();
