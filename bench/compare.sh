@@ -4,8 +4,9 @@
 #
 # LARGE_DIR is the output directory of the shared corpus's make-large.sh (its
 # archives/ subdirectory holds the large images). For each comparison both
-# sides are timed in the same hyperfine invocation (warm-up runs first, then
-# the median of the timed runs); peak RSS comes from `/usr/bin/time -v`
+# sides are timed in the same run, interleaved (warm-up runs first, then one
+# run of each side per round, RUNS rounds, timed by hyperfine), and each
+# side's median is taken; peak RSS comes from `/usr/bin/time -v`
 # ("Maximum resident set size", the largest of three runs). Every input is
 # read once before timing so that both sides run with a hot page cache.
 #
@@ -101,7 +102,6 @@ done < <(find "$TMP/oci" -type f -print0 | sort -z)
 [ ${#GZ_BLOBS[@]} -gt 0 ] || { echo "compare.sh: $OA holds no gzip blob" >&2; exit 2; }
 GUNZIP_BLOBS="gzip -dc"
 for f in "${GZ_BLOBS[@]}"; do GUNZIP_BLOBS+=" $(q "$f")"; done
-GUNZIP_BLOBS+=" >/dev/null"
 echo "gzip side: ${#GZ_BLOBS[@]} gzip layer blobs of $(basename "$OA"), $(du -ch "${GZ_BLOBS[@]}" | tail -1 | cut -f1) in all"
 
 # Page cache: read every input once so that both sides run hot.
@@ -109,32 +109,45 @@ cat "$DA" "$OA" "$GZ" "${GZ_BLOBS[@]}" >/dev/null
 
 # --- measuring ----------------------------------------------------------------------
 # time_pair RUNS "CMD_A" "CMD_B" [PREPARE]: prints the medians of A and B, in seconds.
-# (hyperfine's advice about statistical outliers is not shown; its errors are.)
+# Commands are plain words (no shell; their output is discarded). The two sides
+# are interleaved, one run each per round and the order swapped every round,
+# so that a change in machine load during the measurement hits both alike.
+# hyperfine times each round (warm-up runs before the first); without it,
+# python3 does. hyperfine's advice about statistical outliers is not shown.
 time_pair() {
   local runs=$1 a=$2 b=$3 prep=${4:-}
   if [ -n "$HYPERFINE" ]; then
-    local args=(--style none --warmup "$WARMUP" --runs "$runs" --export-json "$TMP/hf.json")
-    [ -n "$prep" ] && args+=(--prepare "$prep")
-    if ! "$HYPERFINE" "${args[@]}" "$a" "$b" >/dev/null 2>"$TMP/hf.err"; then
-      cat "$TMP/hf.err" >&2
-      return 1
-    fi
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(r[0]["median"], r[1]["median"])' \
-      "$TMP/hf.json"
+    local i first second args
+    : >"$TMP/times"
+    for ((i = 0; i < runs; i++)); do
+      if ((i % 2 == 0)); then first=$a; second=$b; else first=$b; second=$a; fi
+      args=(-N --style none --runs 1 --export-json "$TMP/hf.json")
+      ((i == 0)) && args+=(--warmup "$WARMUP")
+      [ -n "$prep" ] && args+=(--prepare "$prep")
+      if ! "$HYPERFINE" "${args[@]}" "$first" "$second" >/dev/null 2>"$TMP/hf.err"; then
+        cat "$TMP/hf.err" >&2
+        return 1
+      fi
+      python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; s=int(sys.argv[2])
+print(r[s]["times"][0], r[1 - s]["times"][0])' "$TMP/hf.json" $((i % 2)) >>"$TMP/times"
+    done
+    python3 -c 'import statistics,sys; t=[l.split() for l in open(sys.argv[1])]
+print(statistics.median(float(x[0]) for x in t), statistics.median(float(x[1]) for x in t))' "$TMP/times"
   else
     python3 - "$runs" "$WARMUP" "$a" "$b" "$prep" <<'EOF'
-import statistics, subprocess, sys, time
+import shlex, statistics, subprocess, sys, time
 runs, warmup, cmds, prep = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:5], sys.argv[5]
 def once(c):
-    if prep: subprocess.run(prep, shell=True, check=True)
+    if prep: subprocess.run(shlex.split(prep), check=True)
     t = time.perf_counter()
-    subprocess.run(c, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(shlex.split(c), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t
+for c in cmds:
+    for _ in range(warmup): once(c)
 times = [[], []]
-for i in range(warmup + runs):          # alternate the two sides
-    for k, c in enumerate(cmds):
-        t = once(c)
-        if i >= warmup: times[k].append(t)
+for i in range(runs):
+    order = (0, 1) if i % 2 == 0 else (1, 0)
+    for k in order: times[k].append(once(cmds[k]))
 print(statistics.median(times[0]), statistics.median(times[1]))
 EOF
   fi
@@ -184,7 +197,7 @@ rss_row() {
 }
 
 echo
-echo "timing: median of $RUNS runs after $WARMUP warm-up runs${HYPERFINE:+ (hyperfine)} ..."
+echo "timing: median of $RUNS interleaved runs per side after $WARMUP warm-up runs${HYPERFINE:+ (hyperfine)} ..."
 
 measure LK_VERIFY_DA OPENSSL "$RUNS" "$LK verify $(q "$DA")" "openssl dgst -sha256 $(q "$DA")"
 RSS_DA=$(peak_rss_kib "$LAYERKIT" verify "${LK_OPTS[@]}" "$DA")
@@ -215,7 +228,7 @@ else
   ROWS+=("$(printf '%-48s %s' "verify vs skopeo copy" "skipped: skopeo not installed")")
 fi
 
-measure LK_VERIFY_GZ GUNZIP_GZ "$RUNS" "$LK verify $(q "$GZ")" "gzip -dc $(q "$GZ") >/dev/null"
+measure LK_VERIFY_GZ GUNZIP_GZ "$RUNS" "$LK verify $(q "$GZ")" "gzip -dc $(q "$GZ")"
 RSS_GZ=$(peak_rss_kib "$LAYERKIT" verify "${LK_OPTS[@]}" "$GZ")
 row "verify $(basename "$GZ")" "$LK_VERIFY_GZ" "$GUNZIP_GZ" "gzip -dc (whole file)" - "$RSS_GZ"
 

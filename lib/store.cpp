@@ -247,13 +247,26 @@ std::vector<IndexEntry> parse_index_entries(std::string_view bytes, const Limits
   return out;
 }
 
-bool entry_names(const IndexEntry& e, std::string_view ref) {
+namespace {
+// Archive::find_image's leniency: a reference also matches without a
+// "docker.io/library/", "docker.io/" or "localhost/" prefix.
+std::string_view strip_ref_prefix(std::string_view r) {
+  for (std::string_view p : {"docker.io/library/", "docker.io/", "localhost/"})
+    if (r.substr(0, p.size()) == p) return r.substr(p.size());
+  return r;
+}
+}  // namespace
+
+bool entry_names(const IndexEntry& e, std::string_view ref, bool lenient) {
   if (ref.empty()) return false;
   if (e.ref_name == ref || e.containerd_name == ref) return true;
   if (!valid_reference(ref)) return false;
   std::string q = qualified_reference(ref);
-  if (!e.ref_name.empty() && qualified_reference(e.ref_name) == q) return true;
-  if (!e.containerd_name.empty() && qualified_reference(e.containerd_name) == q) return true;
+  for (const std::string* n : {&e.ref_name, &e.containerd_name}) {
+    if (n->empty()) continue;
+    if (qualified_reference(*n) == q) return true;
+    if (lenient && strip_ref_prefix(*n) == strip_ref_prefix(ref)) return true;
+  }
   return false;
 }
 
@@ -369,6 +382,7 @@ void Store::Impl::edit_index(const std::function<void(json::Document&)>& edit,
 }
 
 std::vector<StoreImage> Store::Impl::read_images(bool sizes, bool strict) const {
+  if (opts.create && !storefs::exists(index_path()) && !storefs::exists(layout_path())) return {};  // not created yet
   if (!storefs::exists(index_path()))
     throw Error(Errc::not_found, fmt::format("store {}: index.json is absent (is this a store? `layerkit store "
                                              "load` creates one)",
@@ -574,14 +588,26 @@ std::vector<StoreImage> Store::images(bool sizes) const { return impl_->read_ima
 std::vector<StoreImage> find_images(const std::vector<StoreImage>& imgs, std::string_view ref, const std::string& root) {
   std::vector<StoreImage> hits;
   if (ref.empty()) throw Error(Errc::invalid_argument, "empty image reference");
-  // 1. a reference
-  for (const StoreImage& si : imgs) {
-    IndexEntry e;
-    e.ref_name = si.reference;
-    e.containerd_name = si.containerd_name;
-    if (!si.reference.empty() && entry_names(e, ref)) hits.push_back(si);
+  // 1. a reference: exactly (or fully qualified), else without a registry prefix
+  for (bool lenient : {false, true}) {
+    std::set<std::string> names;
+    for (const StoreImage& si : imgs) {
+      IndexEntry e;
+      e.ref_name = si.reference;
+      e.containerd_name = si.containerd_name;
+      if (!si.reference.empty() && entry_names(e, ref, lenient)) {
+        hits.push_back(si);
+        names.insert(si.reference);
+      }
+    }
+    if (names.size() > 1 && lenient) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw Error(Errc::ambiguous, fmt::format("image {:?} matches {} references in store {}: {}", std::string(ref),
+                                               names.size(), root, list));
+    }
+    if (!hits.empty()) return hits;
   }
-  if (!hits.empty()) return hits;
   // 2. a manifest digest or an image ID (or a unique ID prefix)
   std::string_view hex = ref;
   if (hex.substr(0, 7) == "sha256:") hex = hex.substr(7);
@@ -1152,6 +1178,19 @@ RemoveReport Store::remove(const std::vector<std::string>& refs) {
       by_name.push_back(ref);
       continue;
     }
+    std::set<std::string> lenient;
+    for (const IndexEntry& e : entries)
+      if (!e.reference().empty() && entry_names(e, ref, true)) lenient.insert(e.reference());
+    if (lenient.size() == 1) {
+      by_name.push_back(*lenient.begin());
+      continue;
+    }
+    if (lenient.size() > 1) {
+      std::string list;
+      for (const auto& n : lenient) list += (list.empty() ? "" : ", ") + n;
+      throw Error(Errc::ambiguous, fmt::format("image {:?} matches {} references in store {}: {}", ref,
+                                               lenient.size(), s.root, list));
+    }
     if (auto d = Digest::try_parse(ref)) {
       bool hit = false;
       for (const IndexEntry& e : entries)
@@ -1301,7 +1340,8 @@ DiskUsage Store::disk_usage() const {
     di.unique_size = di.size - di.shared_size;
     u.images.push_back(std::move(di));
   }
-  std::set<std::string> keep = s.reachable(false);
+  std::set<std::string> keep;
+  if (storefs::exists(s.index_path())) keep = s.reachable(false);
   std::string blobs = join(s.root, "blobs");
   for (const std::string& alg : storefs::list_dir(blobs)) {
     for (const std::string& name : storefs::list_dir(join(blobs, alg))) {

@@ -66,8 +66,10 @@ struct IndexEntry {
 /// field), invalid_digest, limit_exceeded.
 std::vector<IndexEntry> parse_index_entries(std::string_view bytes, const Limits& limits);
 
-/// True when `entry` names `ref` (exactly, or once both are fully qualified).
-bool entry_names(const IndexEntry& entry, std::string_view ref);
+/// True when `entry` names `ref`: exactly, or once both are fully qualified;
+/// `lenient` also without a "docker.io/library/", "docker.io/" or
+/// "localhost/" prefix (as Archive::find_image matches).
+bool entry_names(const IndexEntry& entry, std::string_view ref, bool lenient = false);
 
 /// A descriptor object for index.json: mediaType, digest, size, annotations
 /// with both reference conventions when `ref` is non-empty, platform when given.

@@ -221,7 +221,7 @@ SaveReport Store::save(const std::vector<std::string>& refs, const std::string& 
       IndexEntry e;
       e.ref_name = h.reference;
       e.containerd_name = h.containerd_name;
-      bool by_name = !h.reference.empty() && entry_names(e, ref);
+      bool by_name = !h.reference.empty() && entry_names(e, ref, true);
       if (by_name && std::find(x.refs.begin(), x.refs.end(), h.reference) == x.refs.end()) x.refs.push_back(h.reference);
     }
   }

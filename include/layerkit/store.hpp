@@ -95,7 +95,8 @@ namespace layerkit {
 struct StoreOptions {
   /// Accept a directory that does not exist yet (or is empty): the first
   /// write (load) creates it with its parents and initialises the layout
-  /// (oci-layout, an empty index.json). Without it, open() of an absent or
+  /// (oci-layout, an empty index.json); until then images(), plan() and
+  /// disk_usage() see an empty store. Without it, open() of an absent or
   /// empty directory is Errc::not_found.
   bool create = false;
   /// Limits applied when reading the store's own JSON and blobs.
@@ -415,10 +416,13 @@ class Store {
   std::vector<StoreImage> images(bool sizes = true) const;
 
   /// The images `ref` names: a reference (exact, or equal once both are fully
-  /// qualified as docker.io/library/…), an image ID or unique prefix (4+
-  /// hex, "sha256:" optional), or a manifest digest. Every entry of the named
+  /// qualified as docker.io/library/…; failing that, equal without a
+  /// "docker.io/library/", "docker.io/" or "localhost/" prefix, as
+  /// Archive::find_image matches), an image ID or unique prefix (4+ hex,
+  /// "sha256:" optional), or a manifest digest. Every entry of the named
   /// image is returned (several for a multi-reference image by ID). Throws
-  /// not_found, ambiguous (a prefix of several image IDs).
+  /// not_found, ambiguous (a prefix of several image IDs, a short name of
+  /// several references).
   std::vector<StoreImage> find(std::string_view ref) const;
 
   /// True when blobs/<alg>/<encoded> exists.
