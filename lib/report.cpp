@@ -1,58 +1,16 @@
 #include "layerkit/report.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <fmt/format.h>
 
+#include "json_write.hpp"
 #include "layerkit/text.hpp"
 
 namespace layerkit {
 namespace {
 
-using Buffer = rapidjson::StringBuffer;
-
-template <typename W>
-void put(W& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-template <typename W>
-void key(W& w, std::string_view k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-}
-template <typename W>
-void digest_or_null(W& w, const Digest& d) {
-  if (d.empty()) w.Null();
-  else put(w, d.str());
-}
-template <typename W>
-void strings(W& w, const std::vector<std::string>& v) {
-  w.StartArray();
-  for (const auto& s : v) put(w, s);
-  w.EndArray();
-}
-template <typename W>
-void int_or_null(W& w, std::int64_t v) {
-  if (v < 0) w.Null();
-  else w.Int64(v);
-}
-
-// Writes a document with a compact or a pretty writer.
-template <typename Fn>
-std::string render(bool pretty, Fn&& fn) {
-  Buffer buf;
-  if (pretty) {
-    rapidjson::PrettyWriter<Buffer> w(buf);
-    w.SetIndent(' ', 2);
-    fn(w);
-  } else {
-    rapidjson::Writer<Buffer> w(buf);
-    fn(w);
-  }
-  return std::string(buf.GetString(), buf.GetSize());
-}
+using namespace jsonw;
 
 // The "config" object of a config blob, re-emitted as stored.
 template <typename W>
