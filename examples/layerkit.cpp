@@ -42,6 +42,7 @@ Commands:
   history   show an image's layer history (like `docker history`)
   verify    check every digest, size and count; exit 1 on any mismatch
   dedup     show the layers images share and the bytes sharing saves
+  ls        list the entries of an image's layers (like `tar -tv`)
   store     a content-addressable image store: load, plan, save, ls, rm,
             gc, df, verify (see `layerkit store --help`)
 
@@ -163,6 +164,24 @@ Options:
   --platform P, --threads N   (see `layerkit --help`)
 )";
 
+const char* kLsHelp = R"(Usage: layerkit ls [OPTIONS] ARCHIVE
+
+List the tar entries of an image's layers, bottom layer first, one line per
+entry as `tar -tv` prints it: mode (with setuid/setgid/sticky), owner, size
+(or major,minor for a device node), modification time, path, and the link
+target. Whiteouts (.wh.<name>) and opaque whiteouts (.wh..wh..opq) are listed
+as stored and marked. Reads tar headers only (bodies are skipped by seeking
+wherever the input allows). The archive must hold one image, or pick one with
+--image; a lone layer tar is listed as layer 0.
+
+Options:
+  --layer N         only the N-th layer (0 = bottom)
+  --json            [{Layer, Digest, DiffID, Entries: [{Path, Type, Mode, Uid,
+                    Gid, Uname, Gname, Size, Mtime, Link, DevMajor, DevMinor,
+                    Sparse, Xattrs {name: hex value}, Whiteout, Opaque}]}]
+  --image REF, --platform P   (see `layerkit --help`)
+)";
+
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -171,6 +190,7 @@ struct Args {
   std::string command;
   std::vector<std::string> archives;
   bool json = false, help = false, quiet = false, no_trunc = false, all = false, layers = false;
+  std::optional<std::size_t> layer;
   bool human = true;
   std::string image;
   std::string platform = "linux/amd64";
@@ -235,6 +255,16 @@ Args parse_args(int argc, char** argv) {
         a.threads = static_cast<unsigned>(n);
       } catch (const std::exception&) {
         throw UsageError(fmt::format("--threads: expected a number from 0 to 1024, got {:?}", v));
+      }
+    } else if (name == "--layer") {
+      std::string v = value(name, inl);
+      try {
+        std::size_t used = 0;
+        unsigned long n = std::stoul(v, &used);
+        if (used != v.size()) throw std::invalid_argument(v);
+        a.layer = n;
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--layer: expected a layer index (0 = bottom), got {:?}", v));
       }
     } else if (name == "--version") {
       a.command = "version";
@@ -501,6 +531,75 @@ int cmd_verify(const Args& a) {
   return all_ok ? kOk : kFailed;
 }
 
+// `tar -tv` style mode string: type letter then rwx triplets with s/S/t/T.
+std::string mode_string(const LayerEntry& e) {
+  std::string m(10, '-');
+  m[0] = e.type == '-' || e.type == 'h' ? '-' : e.type;
+  if (e.type == 'h') m[0] = 'h';
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i)
+    if (e.mode & (0400u >> i)) m[1 + i] = rwx[i];
+  auto special = [&](unsigned bit, int pos, char on, char off) {
+    if (e.mode & bit) m[pos] = m[pos] == 'x' ? on : off;
+  };
+  special(04000, 3, 's', 'S');
+  special(02000, 6, 's', 'S');
+  special(01000, 9, 't', 'T');
+  return m;
+}
+
+int cmd_ls(const Args& a) {
+  if (a.archives.size() != 1) throw UsageError("ls takes exactly one ARCHIVE");
+  Archive ar = open_archive(a, a.archives[0]);
+  std::vector<const Layer*> layers;
+  if (ar.loose_layer()) {
+    layers.push_back(&*ar.loose_layer());
+  } else {
+    const Image& img = single_image(ar, a);
+    for (const Layer& l : img.layers) layers.push_back(&l);
+  }
+  if (a.layer) {
+    if (*a.layer >= layers.size())
+      throw Error(Errc::invalid_argument,
+                  fmt::format("--layer {}: the image has {} layers (0 to {})", *a.layer, layers.size(),
+                              layers.empty() ? 0 : layers.size() - 1));
+    layers = {layers[*a.layer]};
+  }
+  std::vector<std::pair<const Layer*, std::vector<LayerEntry>>> listed;
+  for (const Layer* l : layers) {
+    std::vector<LayerEntry> entries;
+    LayerScan s = ar.list_layer(*l, [&](const LayerEntry& e) { entries.push_back(e); });
+    if (!s.tar_ok)
+      std::fprintf(stderr, "layerkit: warning: layer %zu is not a complete tar: %s\n", l->index,
+                   s.tar_problem.c_str());
+    listed.emplace_back(l, std::move(entries));
+  }
+  if (a.json) {
+    fmt::print("{}\n", entries_json(listed));
+    return kOk;
+  }
+  for (const auto& [l, entries] : listed) {
+    fmt::print("layer {}  {}{}\n", l->index, l->descriptor.digest.empty() ? l->member : l->descriptor.digest.str(),
+               l->diff_id && *l->diff_id != l->descriptor.digest ? "  diff_id " + l->diff_id->str() : "");
+    for (const LayerEntry& e : entries) {
+      std::string owner = fmt::format("{}/{}", e.uname.empty() ? std::to_string(e.uid) : e.uname,
+                                      e.gname.empty() ? std::to_string(e.gid) : e.gname);
+      std::string size = e.type == 'c' || e.type == 'b' ? fmt::format("{},{}", e.dev_major, e.dev_minor)
+                                                        : std::to_string(e.bytes);
+      std::string when = text::rfc3339(e.mtime);
+      std::string tail;
+      if (e.type == 'l') tail = " -> " + e.link;
+      if (e.type == 'h') tail = " link to " + e.link;
+      if (e.whiteout) tail += "  (whiteout)";
+      if (e.opaque) tail += "  (opaque whiteout)";
+      if (e.sparse) tail += "  (sparse)";
+      if (!e.xattrs.empty()) tail += fmt::format("  ({} xattr{})", e.xattrs.size(), e.xattrs.size() == 1 ? "" : "s");
+      fmt::print("{} {:<17} {:>10} {} {}{}\n", mode_string(e), owner, size, when, e.path, tail);
+    }
+  }
+  return kOk;
+}
+
 int cmd_dedup(const Args& a) {
   std::vector<Archive> archives;
   archives.reserve(a.archives.size());
@@ -561,7 +660,7 @@ int main(int argc, char** argv) {
     static const std::map<std::string, std::pair<int (*)(const Args&), const char*>> commands = {
         {"images", {cmd_images, kImagesHelp}},   {"inspect", {cmd_inspect, kInspectHelp}},
         {"history", {cmd_history, kHistoryHelp}}, {"verify", {cmd_verify, kVerifyHelp}},
-        {"dedup", {cmd_dedup, kDedupHelp}},
+        {"dedup", {cmd_dedup, kDedupHelp}},       {"ls", {cmd_ls, kLsHelp}},
     };
     if (a.command == "version") {
       fmt::print("layerkit {}\n", LAYERKIT_VERSION_STRING);

@@ -990,11 +990,46 @@ LayerScan Archive::scan(const Layer& layer, ScanDepth depth, const ProgressFn& p
 
 bool Archive::read_once() const { return impl_->src && impl_->src->streamed(); }
 
-LayerScan Archive::copy_layer(const Layer& layer, const BlobSink& sink, const ProgressFn& progress) const {
+namespace {
+
+// Opens a present layer's stored bytes for one pass, with a request set up
+// for it. `holder` keeps a file source alive for a layer-tar.
+std::unique_ptr<ByteReader> open_layer_bytes(const Archive::Impl& impl, const Layer& layer, ScanRequest& req,
+                                             std::unique_ptr<Source>& holder, std::uint64_t& bytes) {
   if (!layer.present)
     throw Error(Errc::not_found, fmt::format("layer {} ({}) is {} in {}", layer.index,
                                              layer.descriptor.digest.empty() ? layer.member : layer.descriptor.digest.str(),
-                                             layer.foreign ? "foreign (not stored)" : "absent", impl_->path));
+                                             layer.foreign ? "foreign (not stored)" : "absent", impl.path));
+  req.blob_algorithm = layer.descriptor.digest.verifiable() ? layer.descriptor.digest.algorithm()
+                                                            : DigestAlgorithm::sha256;
+  req.diff_algorithm = layer.diff_id && layer.diff_id->verifiable() ? layer.diff_id->algorithm()
+                                                                    : DigestAlgorithm::sha256;
+  req.limits = impl.opts.limits;
+  if (layer.member.empty()) {  // a layer-tar: the file itself
+    req.what = impl.path;
+    std::string dir = ".", name = impl.path;
+    if (auto slash = impl.path.rfind('/'); slash != std::string::npos) {
+      dir = slash == 0 ? "/" : impl.path.substr(0, slash);
+      name = impl.path.substr(slash + 1);
+    }
+    holder = open_directory_source(dir, impl.opts.limits);
+    const Member& m = holder->resolve(name, impl.opts.limits.symlink_hops, impl.path);
+    bytes = m.bytes;
+    return holder->open(m);
+  }
+  req.what = fmt::format("{}:{}", impl.path, layer.member);
+  const Member& m = impl.src->resolve(layer.member, impl.opts.limits.symlink_hops, req.what);
+  if (impl.src->streamed() && !m.buffered)
+    throw Error(Errc::unsupported,
+                fmt::format("{}: a compressed archive is read once; decompress it to a file to read its layers again",
+                            req.what));
+  bytes = m.bytes;
+  return impl.src->open(m);
+}
+
+}  // namespace
+
+LayerScan Archive::copy_layer(const Layer& layer, const BlobSink& sink, const ProgressFn& progress) const {
   // Passes every byte read to the sink; never skips.
   class Tee final : public ByteReader {
    public:
@@ -1011,41 +1046,25 @@ LayerScan Archive::copy_layer(const Layer& layer, const BlobSink& sink, const Pr
   };
   ScanRequest req;
   req.depth = ScanDepth::full;
-  req.blob_algorithm = layer.descriptor.digest.verifiable() ? layer.descriptor.digest.algorithm()
-                                                            : DigestAlgorithm::sha256;
-  req.diff_algorithm = layer.diff_id && layer.diff_id->verifiable() ? layer.diff_id->algorithm()
-                                                                    : DigestAlgorithm::sha256;
-  req.limits = impl_->opts.limits;
   req.progress = progress;
-  std::unique_ptr<ByteReader> raw;
-  std::unique_ptr<Source> file_src;
+  std::unique_ptr<Source> holder;
   std::uint64_t bytes = 0;
-  if (layer.member.empty()) {  // a layer-tar: the file itself
-    req.what = impl_->path;
-    std::string dir = ".", name = impl_->path;
-    if (auto slash = impl_->path.rfind('/'); slash != std::string::npos) {
-      dir = slash == 0 ? "/" : impl_->path.substr(0, slash);
-      name = impl_->path.substr(slash + 1);
-    }
-    file_src = open_directory_source(dir, impl_->opts.limits);
-    const Member& m = file_src->resolve(name, impl_->opts.limits.symlink_hops, impl_->path);
-    raw = file_src->open(m);
-    bytes = m.bytes;
-  } else {
-    req.what = fmt::format("{}:{}", impl_->path, layer.member);
-    const Member& m = impl_->src->resolve(layer.member, impl_->opts.limits.symlink_hops, req.what);
-    if (impl_->src->streamed() && !m.buffered)
-      throw Error(Errc::unsupported,
-                  fmt::format("{}: a compressed archive is read once; decompress it to a file to copy its layers",
-                              req.what));
-    raw = impl_->src->open(m);
-    bytes = m.bytes;
-  }
+  auto raw = open_layer_bytes(*impl_, layer, req, holder, bytes);
   Tee tee(*raw, sink);
   LayerScan s = scan_layer(tee, bytes, req);
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->scans[layer.member] = s;
   return s;
+}
+
+LayerScan Archive::list_layer(const Layer& layer, const EntryFn& on_entry) const {
+  ScanRequest req;
+  req.depth = ScanDepth::headers;
+  req.on_entry = on_entry;
+  std::unique_ptr<Source> holder;
+  std::uint64_t bytes = 0;
+  auto raw = open_layer_bytes(*impl_, layer, req, holder, bytes);
+  return scan_layer(*raw, bytes, req);
 }
 
 std::vector<Archive::ScanResult> Archive::scan_many(const std::vector<const Layer*>& layers, ScanDepth depth,

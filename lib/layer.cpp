@@ -226,6 +226,58 @@ la_ssize_t tar_read_cb(struct archive*, void* data, const void** out) {
   }
 }
 
+LayerEntry to_entry(struct archive_entry* e) {
+  LayerEntry x;
+  const char* raw = archive_entry_pathname(e);
+  std::string_view path = raw ? raw : "";
+  for (;;) {
+    if (path.substr(0, 2) == "./") path.remove_prefix(2);
+    else if (path.substr(0, 1) == "/") path.remove_prefix(1);
+    else break;
+  }
+  x.path = std::string(path);
+  std::string_view base = path;
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  base = base.substr(base.rfind('/') == std::string_view::npos ? 0 : base.rfind('/') + 1);
+  x.opaque = base == ".wh..wh..opq";
+  x.whiteout = !x.opaque && base.substr(0, 4) == ".wh.";
+  if (const char* h = archive_entry_hardlink(e)) {
+    x.type = 'h';
+    x.link = h;
+  } else {
+    switch (archive_entry_filetype(e)) {
+      case AE_IFREG: x.type = '-'; break;
+      case AE_IFDIR: x.type = 'd'; break;
+      case AE_IFLNK: x.type = 'l'; break;
+      case AE_IFCHR: x.type = 'c'; break;
+      case AE_IFBLK: x.type = 'b'; break;
+      case AE_IFIFO: x.type = 'p'; break;
+      case AE_IFSOCK: x.type = 's'; break;
+      default: x.type = '?'; break;
+    }
+    if (const char* l = archive_entry_symlink(e)) x.link = l;
+  }
+  x.mode = static_cast<std::uint32_t>(archive_entry_perm(e)) & 07777u;
+  x.uid = archive_entry_uid(e);
+  x.gid = archive_entry_gid(e);
+  if (const char* u = archive_entry_uname(e)) x.uname = u;
+  if (const char* g = archive_entry_gname(e)) x.gname = g;
+  x.bytes = archive_entry_size(e) > 0 ? static_cast<std::uint64_t>(archive_entry_size(e)) : 0;
+  x.mtime = archive_entry_mtime(e);
+  if (x.type == 'c' || x.type == 'b') {
+    x.dev_major = static_cast<std::uint32_t>(archive_entry_rdevmajor(e));
+    x.dev_minor = static_cast<std::uint32_t>(archive_entry_rdevminor(e));
+  }
+  x.sparse = archive_entry_sparse_count(e) > 0;
+  archive_entry_xattr_reset(e);
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+    x.xattrs.emplace_back(name ? name : "", std::string(static_cast<const char*>(value), size));
+  return x;
+}
+
 // Reads tar headers from an opened libarchive handle into scan.stats.
 void read_entries(struct archive* t, LayerScan& scan, const ScanRequest& req, CallbackError& err) {
   EntryCounter counter(req.limits.entries_per_layer);
@@ -241,6 +293,7 @@ void read_entries(struct archive* t, LayerScan& scan, const ScanRequest& req, Ca
       return;
     }
     counter.add(e, scan.stats, req.what);
+    if (req.on_entry) req.on_entry(to_entry(e));
   }
 }
 

@@ -15,6 +15,7 @@ struct ScanRequest {
   Limits limits;
   std::string what;      ///< names the blob in messages (archive member or digest)
   ProgressFn progress;   ///< called with (stored bytes read, blob_bytes)
+  EntryFn on_entry;      ///< when set, receives every tar entry
 };
 
 /// Reads one layer blob of `blob_bytes` stored bytes from `in`.

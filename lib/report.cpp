@@ -396,4 +396,71 @@ std::string dedup_json(const DedupReport& report, bool pretty) {
   });
 }
 
+std::string entries_json(const std::vector<std::pair<const Layer*, std::vector<LayerEntry>>>& layers, bool pretty) {
+  return render(pretty, [&](auto& w) {
+    constexpr std::string_view hex = "0123456789abcdef";
+    w.StartArray();
+    for (const auto& [layer, entries] : layers) {
+      w.StartObject();
+      key(w, "Layer");
+      w.Uint64(layer->index);
+      key(w, "Digest");
+      digest_or_null(w, layer->descriptor.digest);
+      key(w, "DiffID");
+      digest_or_null(w, layer->diff_id ? *layer->diff_id : Digest());
+      key(w, "Entries");
+      w.StartArray();
+      for (const LayerEntry& e : entries) {
+        w.StartObject();
+        key(w, "Path");
+        put(w, e.path);
+        key(w, "Type");
+        put(w, std::string(1, e.type));
+        key(w, "Mode");
+        w.Uint(e.mode);
+        key(w, "Uid");
+        w.Int64(e.uid);
+        key(w, "Gid");
+        w.Int64(e.gid);
+        key(w, "Uname");
+        put(w, e.uname);
+        key(w, "Gname");
+        put(w, e.gname);
+        key(w, "Size");
+        w.Uint64(e.bytes);
+        key(w, "Mtime");
+        w.Int64(e.mtime);
+        key(w, "Link");
+        put(w, e.link);
+        key(w, "DevMajor");
+        w.Uint(e.dev_major);
+        key(w, "DevMinor");
+        w.Uint(e.dev_minor);
+        key(w, "Sparse");
+        w.Bool(e.sparse);
+        key(w, "Xattrs");
+        w.StartObject();
+        for (const auto& [name, value] : e.xattrs) {
+          std::string h;
+          for (unsigned char c : value) {
+            h.push_back(hex[c >> 4]);
+            h.push_back(hex[c & 15]);
+          }
+          key(w, name);
+          put(w, h);
+        }
+        w.EndObject();
+        key(w, "Whiteout");
+        w.Bool(e.whiteout);
+        key(w, "Opaque");
+        w.Bool(e.opaque);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
 }  // namespace layerkit

@@ -132,6 +132,12 @@ class Archive {
   /// whose layer bytes are gone after open — decompress it to a file first.
   LayerScan copy_layer(const Layer& layer, const BlobSink& sink, const ProgressFn& progress = {}) const;
 
+  /// Lists a present layer's tar entries, in order, through `on_entry`
+  /// (tar headers only: bodies are skipped by seeking where the input allows).
+  /// Returns the headers scan. Throws like scan(); Errc::unsupported for a layer
+  /// of a compressed (read-once) archive larger than what open kept in memory.
+  LayerScan list_layer(const Layer& layer, const EntryFn& on_entry) const;
+
   /// True when the archive was compressed as a whole and read once at open.
   bool read_once() const;
 

@@ -11,7 +11,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "layerkit/compression.hpp"
 #include "layerkit/digest.hpp"
@@ -36,6 +39,29 @@ struct LayerStats {
   /// twice counting its last version only. Bytes.
   std::uint64_t content_bytes = 0;
 };
+
+/// One tar entry of a layer, as `tar -tv` would list it (OCI layer.md).
+struct LayerEntry {
+  std::string path;          ///< as stored, without a leading "./" or "/"
+  /// '-' regular file, 'd' directory, 'l' symbolic link, 'h' hard link,
+  /// 'c' character device, 'b' block device, 'p' FIFO, 's' socket, '?' other.
+  char type = '?';
+  std::uint32_t mode = 0;    ///< permission bits, setuid/setgid/sticky included (07777)
+  std::int64_t uid = 0, gid = 0;
+  std::string uname, gname;
+  std::uint64_t bytes = 0;   ///< a regular file's size in bytes (its logical size, if sparse)
+  std::int64_t mtime = 0;    ///< modification time, Unix seconds
+  std::string link;          ///< a symbolic link's target or a hard link's target path
+  std::uint32_t dev_major = 0, dev_minor = 0;  ///< device nodes
+  bool sparse = false;       ///< a sparse file (GNU or PAX sparse entry)
+  /// Extended attributes (PAX SCHILY.xattr.* / LIBARCHIVE.xattr.*): name and raw value.
+  std::vector<std::pair<std::string, std::string>> xattrs;
+  bool whiteout = false;     ///< ".wh.<name>": deletes <name> from the layers below
+  bool opaque = false;       ///< ".wh..wh..opq": hides the directory's lower contents
+};
+
+/// Receives each entry of a layer, in tar order, while it is read.
+using EntryFn = std::function<void(const LayerEntry& entry)>;
 
 /// How much of a layer to read.
 enum class ScanDepth {

@@ -57,6 +57,15 @@ std::string verify_json(const VerifyReport& report, bool pretty = true);
 /// Images}], TotalSize, UniqueSize, SavedSize, Notes}.
 std::string dedup_json(const DedupReport& report, bool pretty = true);
 
+/// `layerkit ls --json`: [{Layer (index), Digest, DiffID, Entries: [{Path,
+/// Type ("-", "d", "l", "h", "c", "b", "p", "s", "?"), Mode (permission bits,
+/// setuid/setgid/sticky included, as an integer), Uid, Gid, Uname, Gname, Size
+/// (bytes), Mtime (Unix seconds), Link, DevMajor, DevMinor, Sparse, Xattrs
+/// {name: value as lower-case hex}, Whiteout, Opaque}]}], one entry per line
+/// of `tar -tv`.
+std::string entries_json(const std::vector<std::pair<const Layer*, std::vector<LayerEntry>>>& layers,
+                         bool pretty = true);
+
 /// Reads what a report shows about layers: the tar headers of each present
 /// layer, and every byte of those whose blob digest the archive does not name
 /// (so that the digest can be shown). Each distinct blob is read once; results
