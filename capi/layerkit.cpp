@@ -161,6 +161,17 @@ struct lk_layer_iter {
   const Entry* current = nullptr;
 };
 
+struct lk_entry_iter {
+  struct Entry {
+    LayerEntry e;
+    lk_entry c{};
+  };
+  std::vector<Entry> entries;
+  std::string tar_problem;
+  std::size_t next = 0;
+  const Entry* current = nullptr;
+};
+
 struct lk_history {
   std::vector<HistoryRow> rows;
   std::vector<lk_history_row> c_rows;
@@ -504,6 +515,89 @@ lk_status lk_layer_iter_url(const lk_layer_iter* iter, size_t index, const char*
 }
 
 void lk_layer_iter_free(lk_layer_iter* iter) { delete iter; }
+
+lk_status lk_layer_entries(const lk_archive* archive, const lk_image* image, size_t layer_index,
+                           lk_entry_iter** out) {
+  if (out) *out = nullptr;
+  return guard([&] {
+    need(archive, "lk_layer_entries: archive is NULL");
+    need(out, "lk_layer_entries: out is NULL");
+    const Layer* layer = nullptr;
+    if (image) {
+      if (layer_index >= image->img->layers.size()) throw InvalidArgument{"lk_layer_entries: layer index out of range"};
+      layer = &image->img->layers[layer_index];
+    } else {
+      if (!archive->archive.loose_layer() || layer_index != 0)
+        throw InvalidArgument{"lk_layer_entries: image is NULL but the archive is not a lone layer tar (or index != 0)"};
+      layer = &*archive->archive.loose_layer();
+    }
+    auto it = std::make_unique<lk_entry_iter>();
+    LayerScan s = archive->archive.list_layer(*layer, [&](const LayerEntry& e) { it->entries.push_back({e, {}}); });
+    if (!s.tar_ok) it->tar_problem = s.tar_problem;
+    for (auto& x : it->entries) {
+      lk_entry& c = x.c;
+      std::memset(&c, 0, sizeof c);
+      c.size = sizeof c;
+      c.path = x.e.path.c_str();
+      c.type = x.e.type;
+      c.mode = x.e.mode;
+      c.uid = x.e.uid;
+      c.gid = x.e.gid;
+      c.uname = x.e.uname.c_str();
+      c.gname = x.e.gname.c_str();
+      c.bytes = x.e.bytes;
+      c.mtime = x.e.mtime;
+      c.link = x.e.link.c_str();
+      c.dev_major = x.e.dev_major;
+      c.dev_minor = x.e.dev_minor;
+      c.sparse = x.e.sparse ? 1 : 0;
+      c.whiteout = x.e.whiteout ? 1 : 0;
+      c.opaque = x.e.opaque ? 1 : 0;
+      c.xattr_count = x.e.xattrs.size();
+    }
+    *out = it.release();
+    return LK_OK;
+  });
+}
+
+lk_status lk_entry_iter_next(lk_entry_iter* iter, lk_entry* entry) {
+  return guard([&] {
+    need(iter, "lk_entry_iter_next: iter is NULL");
+    if (iter->next >= iter->entries.size()) {
+      iter->current = nullptr;
+      return LK_DONE;
+    }
+    const auto& x = iter->entries[iter->next];
+    copy_out(entry, x.c, "lk_entry_iter_next: entry is NULL or entry->size is not a known sizeof(lk_entry)");
+    iter->current = &x;
+    ++iter->next;
+    return LK_OK;
+  });
+}
+
+lk_status lk_entry_iter_xattr(const lk_entry_iter* iter, size_t index, const char** name, const void** value,
+                              size_t* length) {
+  if (name) *name = nullptr;
+  if (value) *value = nullptr;
+  if (length) *length = 0;
+  return guard([&] {
+    need(iter, "lk_entry_iter_xattr: iter is NULL");
+    need(name, "lk_entry_iter_xattr: name is NULL");
+    need(value, "lk_entry_iter_xattr: value is NULL");
+    need(length, "lk_entry_iter_xattr: length is NULL");
+    if (!iter->current) throw InvalidArgument{"lk_entry_iter_xattr: no current entry (call lk_entry_iter_next first)"};
+    if (index >= iter->current->e.xattrs.size()) throw InvalidArgument{"lk_entry_iter_xattr: index out of range"};
+    const auto& [n, v] = iter->current->e.xattrs[index];
+    *name = n.c_str();
+    *value = v.data();
+    *length = v.size();
+    return LK_OK;
+  });
+}
+
+const char* lk_entry_iter_tar_problem(const lk_entry_iter* iter) { return iter ? iter->tar_problem.c_str() : ""; }
+
+void lk_entry_iter_free(lk_entry_iter* iter) { delete iter; }
 
 // ---------------------------------------------------------------------------
 // History

@@ -53,7 +53,8 @@
  *              never a crash; limits (lk_limits) bound sizes, counts and depths.
  *
  * Sections below, in lifecycle order: version and errors; options; archive
- * (open, query, free); image; layers; history; verify; dedup; JSON documents.
+ * (open, query, free); image; layers and their entries; history; verify;
+ * dedup; JSON documents.
  */
 #ifndef LAYERKIT_H
 #define LAYERKIT_H
@@ -317,6 +318,55 @@ LK_API lk_status lk_layer_iter_url(const lk_layer_iter *iter, size_t index, cons
 
 /** NULL is a no-op. */
 LK_API void lk_layer_iter_free(lk_layer_iter *iter);
+
+/** One tar entry of a layer, as `tar -tv` lists it. Strings borrowed
+ *  (iterator lifetime). */
+typedef struct lk_entry {
+  size_t size;                 /* sizeof(lk_entry), set by the caller */
+  const char *path;            /* as stored, without a leading "./" or "/" */
+  int type;                    /* '-' file, 'd' dir, 'l' symlink, 'h' hard link, 'c' char device,
+                                  'b' block device, 'p' FIFO, 's' socket, '?' other */
+  uint32_t mode;               /* permission bits with setuid/setgid/sticky (07777) */
+  int64_t uid, gid;
+  const char *uname, *gname;   /* "" when the tar header has none */
+  uint64_t bytes;              /* a regular file's size (logical size if sparse) */
+  int64_t mtime;               /* Unix seconds */
+  const char *link;            /* symlink target, or hard link target path; "" otherwise */
+  uint32_t dev_major, dev_minor;
+  int sparse;                  /* a sparse file */
+  int whiteout;                /* ".wh.<name>": deletes <name> from lower layers (OCI layer.md) */
+  int opaque;                  /* ".wh..wh..opq": hides the directory's lower contents */
+  size_t xattr_count;          /* extended attributes: lk_entry_iter_xattr() */
+} lk_entry;
+
+/** Zeroes *v and sets v->size: call before passing an lk_entry to layerkit. */
+static inline void lk_entry_init(lk_entry *v) {
+  memset(v, 0, sizeof *v);
+  v->size = sizeof *v;
+}
+
+typedef struct lk_entry_iter lk_entry_iter;
+
+/** Lists the tar entries of layer `layer_index` (0 = bottom) of `image`, or of
+ *  a layer-tar archive's one loose layer when `image` is NULL. Reads the layer's
+ *  tar headers now (bodies skipped by seeking where the input allows). Free
+ *  with lk_entry_iter_free(). Errors: LK_EINVAL (index out of range, no loose
+ *  layer), LK_ENOTFOUND (the layer is absent or foreign), LK_EIO,
+ *  LK_ETRUNCATED, LK_ELIMIT, LK_EUNSUPPORTED (a large layer of a compressed,
+ *  read-once archive), LK_ENOMEM. A layer that is not a complete tar lists
+ *  the entries before the damage; lk_entry_iter_tar_problem() says why. */
+LK_API lk_status lk_layer_entries(const lk_archive *archive, const lk_image *image, size_t layer_index,
+                                  lk_entry_iter **out);
+/** Fills *entry with the next entry and returns LK_OK, or returns LK_DONE. */
+LK_API lk_status lk_entry_iter_next(lk_entry_iter *iter, lk_entry *entry);
+/** The i-th extended attribute of the entry last returned: *name (NUL-terminated)
+ *  and *value / *length (raw bytes); borrowed (iterator lifetime). */
+LK_API lk_status lk_entry_iter_xattr(const lk_entry_iter *iter, size_t index, const char **name,
+                                     const void **value, size_t *length);
+/** "" when the layer is a complete tar, else why not; borrowed (iterator lifetime). */
+LK_API const char *lk_entry_iter_tar_problem(const lk_entry_iter *iter);
+/** NULL is a no-op. */
+LK_API void lk_entry_iter_free(lk_entry_iter *iter);
 
 /* ======================================================================== */
 /* History                                                                  */

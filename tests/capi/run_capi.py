@@ -5,6 +5,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import tarfile
 import tempfile
 
 exe, samples = sys.argv[1], pathlib.Path(sys.argv[2])
@@ -13,9 +14,14 @@ status = 0
 for img in expected["images"]:
     if img["format"] != "docker-archive":
         continue
+    # Entries of the bottom layer, as Python's tarfile lists them.
+    with tarfile.open(samples / img["file"]) as t:
+        member = t.getmember(img["layers"][0]["member"])
+        with tarfile.open(fileobj=t.extractfile(member)) as layer:
+            entries = len(layer.getmembers())
     with tempfile.TemporaryDirectory() as scratch:
         args = [exe, str(samples / img["file"]), img["id"], ",".join(img["diff_ids"]),
-                str(img["history_count"]), scratch]
+                str(img["history_count"]), scratch, str(entries)]
         print("+", " ".join(args), flush=True)
         status |= subprocess.run(args).returncode
 sys.exit(status)

@@ -2,7 +2,7 @@
  * test_capi.c — the C ABI, tested in C99 against the public header only
  * (compiled with -Wall -Wextra -pedantic -Werror).
  *
- * Usage: test_capi ARCHIVE ID DIFF_ID[,DIFF_ID...] HISTORY_COUNT SCRATCH_DIR
+ * Usage: test_capi ARCHIVE ID DIFF_ID[,DIFF_ID...] HISTORY_COUNT SCRATCH_DIR LAYER0_ENTRIES
  * The expected values come from samples/expected.json (read by peer tools);
  * run_capi.py passes them. SCRATCH_DIR receives a corrupted copy of ARCHIVE.
  */
@@ -301,6 +301,30 @@ static void test_corrupt(const char *archive, const char *scratch) {
   CHECK(a == NULL);
 }
 
+static void test_entries(const char *archive, long layer0_entries) {
+  lk_archive *a = NULL;
+  const lk_image *img = NULL;
+  lk_entry_iter *it = NULL;
+  lk_entry e;
+  long n = 0;
+  CHECK(lk_archive_open(archive, NULL, &a) == LK_OK);
+  CHECK(lk_archive_image(a, 0, &img) == LK_OK);
+  CHECK(lk_layer_entries(a, img, 0, &it) == LK_OK);
+  lk_entry_init(&e);
+  while (lk_entry_iter_next(it, &e) == LK_OK) {
+    CHECK(e.path != NULL && e.path[0] != '/');
+    CHECK(e.type == '-' || e.type == 'd' || e.type == 'l' || e.type == 'h');
+    ++n;
+  }
+  CHECK(n == layer0_entries);
+  CHECK(strcmp(lk_entry_iter_tar_problem(it), "") == 0);
+  lk_entry_iter_free(it);
+  it = (lk_entry_iter *)1;
+  CHECK(lk_layer_entries(a, img, 999, &it) == LK_EINVAL && it == NULL);
+  CHECK(lk_layer_entries(a, NULL, 0, &it) == LK_EINVAL && it == NULL); /* not a layer tar */
+  lk_archive_free(a);
+}
+
 static void test_struct_sizes(void) {
   /* LP64 layouts of the public structs: a change here is an ABI break
    * (the abidiff check says the same from the built library). */
@@ -315,11 +339,12 @@ static void test_struct_sizes(void) {
   CHECK(sizeof(lk_dedup_totals) == 48);
   CHECK(sizeof(lk_dedup_image) == 56);
   CHECK(sizeof(lk_dedup_layer) == 40);
+  CHECK(sizeof(lk_entry) == 112);
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s ARCHIVE ID DIFF_IDS HISTORY_COUNT SCRATCH_DIR\n", argv[0]);
+  if (argc != 7) {
+    fprintf(stderr, "usage: %s ARCHIVE ID DIFF_IDS HISTORY_COUNT SCRATCH_DIR LAYER0_ENTRIES\n", argv[0]);
     return 2;
   }
   test_versions_and_errors();
@@ -328,6 +353,7 @@ int main(int argc, char **argv) {
   test_options_size(argv[1]);
   test_archive(argv[1], argv[2], argv[3], strtol(argv[4], NULL, 10));
   test_corrupt(argv[1], argv[5]);
+  test_entries(argv[1], strtol(argv[6], NULL, 10));
   test_struct_sizes();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
