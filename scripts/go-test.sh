@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# go-test.sh BUILD_DIR [examples] — runs the Go binding's vet and tests (or the
-# Go example on the samples) offline against the library in BUILD_DIR, through
-# meson's uninstalled pkg-config file.
+# go-test.sh BUILD_DIR [examples [ARCHIVE...]] — runs the Go binding's vet and
+# tests (or the Go example, on the samples or the given archives) offline
+# against the library in BUILD_DIR, through meson's uninstalled pkg-config file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: go-test.sh BUILD_DIR [examples]}" && pwd)
@@ -13,9 +13,12 @@ export CGO_ENABLED=1 GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GONOSUMDB='*
 : "${GOPATH:=$build/go-path}"
 export GOCACHE GOPATH
 if [ "${2:-}" = examples ]; then
+  shift 2
+  archives=("$@")
+  [ ${#archives[@]} -gt 0 ] || archives=("$root/samples/base.docker-archive.tar"
+    "$root/samples/runtime.docker-archive.tar" "$root/samples/app.docker-archive.tar")
   cd "$root/examples/classic-go"
-  go run . "$root/samples/base.docker-archive.tar" "$root/samples/runtime.docker-archive.tar" \
-    "$root/samples/app.docker-archive.tar"
+  go run . "${archives[@]}"
 else
   cd "$root/bindings/go"
   go vet ./...

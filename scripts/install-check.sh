@@ -26,4 +26,10 @@ grep -q "saved by sharing" "$dest/out.txt"
 test -x "$dest$prefix/bin/layerkit"
 LD_LIBRARY_PATH="$dest$libdir" valgrind -q --leak-check=full --show-leak-kinds=all \
   --errors-for-leak-kinds=all --error-exitcode=9 "$dest/classic" "${samples[@]}" > /dev/null
+corpus=${LAYERKIT_CORPUS:-$root/../shared/corpus}
+if [ -d "$corpus/archives" ]; then
+  LD_LIBRARY_PATH="$dest$libdir" valgrind -q --leak-check=full --show-leak-kinds=all \
+    --errors-for-leak-kinds=all --error-exitcode=9 "$dest/classic" \
+    "$corpus"/archives/{base,runtime,app}.podman.docker-archive.tar > /dev/null
+fi
 echo "install-check: the C example builds against the installed library, runs, and valgrind finds no leak"
