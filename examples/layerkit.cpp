@@ -60,6 +60,14 @@ Common options:
                        the manifest to take from a multi-platform index
                        (default linux/amd64; "all" keeps every platform)
   --threads N          worker threads for reading layers (default: all cores)
+  --limit NAME=VALUE   change a limit on untrusted input (repeatable); VALUE
+                       takes K, M, G, T suffixes (powers of 1024). Names and
+                       defaults: manifest_json_bytes=1M json_bytes=4M
+                       json_depth=64 layers_per_image=1000
+                       images_per_archive=10000 index_depth=8 members=1000000
+                       entries_per_layer=10000000 layer_bytes=1T
+                       compression_ratio=1000 symlink_hops=8
+                       buffered_bytes=256M
   -h, --help           show help
   --version            print the version
 
@@ -191,6 +199,7 @@ struct Args {
   std::vector<std::string> archives;
   bool json = false, help = false, quiet = false, no_trunc = false, all = false, layers = false;
   std::optional<std::size_t> layer;
+  std::vector<std::pair<std::string, std::uint64_t>> limits;
   bool human = true;
   std::string image;
   std::string platform = "linux/amd64";
@@ -256,6 +265,34 @@ Args parse_args(int argc, char** argv) {
       } catch (const std::exception&) {
         throw UsageError(fmt::format("--threads: expected a number from 0 to 1024, got {:?}", v));
       }
+    } else if (name == "--limit") {
+      std::string v = value(name, inl);
+      auto eq = v.find('=');
+      if (eq == std::string::npos) throw UsageError(fmt::format("--limit: expected NAME=VALUE, got {:?}", v));
+      std::string num = v.substr(eq + 1);
+      std::uint64_t mult = 1;
+      if (!num.empty()) {
+        switch (num.back()) {
+          case 'K': case 'k': mult = 1ull << 10; break;
+          case 'M': case 'm': mult = 1ull << 20; break;
+          case 'G': case 'g': mult = 1ull << 30; break;
+          case 'T': case 't': mult = 1ull << 40; break;
+          default: break;
+        }
+        if (mult != 1) num.pop_back();
+      }
+      try {
+        std::size_t used = 0;
+        unsigned long long n = std::stoull(num, &used);
+        if (used != num.size() || num.empty() || num[0] == '-' || n > UINT64_MAX / mult) throw std::invalid_argument(v);
+        Limits probe;
+        set_limit(probe, v.substr(0, eq), n * mult);  // validates the name and range now
+        a.limits.emplace_back(v.substr(0, eq), n * mult);
+      } catch (const Error& e) {
+        throw UsageError(fmt::format("--limit: {}", e.what()));
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--limit: expected NAME=VALUE with a number, got {:?}", v));
+      }
     } else if (name == "--layer") {
       std::string v = value(name, inl);
       try {
@@ -314,6 +351,7 @@ class Progress {
 
 Archive open_archive(const Args& a, const std::string& path) {
   OpenOptions o;
+  for (const auto& [name, value] : a.limits) set_limit(o.limits, name, value);
   o.platform = a.platform;
   o.platform_explicit = a.platform_explicit;
   Progress p("reading", true);
@@ -440,6 +478,10 @@ int cmd_history(const Args& a) {
   auto rows = history(ar, img, ho);
   p.done();
   std::int64_t now = now_unix();
+  for (const auto& r : rows)
+    if (r.layer_index && r.size < 0)
+      std::fprintf(stderr, "layerkit: warning: layer %zu cannot be read (SIZE shows ?): absent, foreign or damaged\n",
+                   *r.layer_index);
   if (!history_matches_layers(rows))
     std::fprintf(stderr, "layerkit: warning: %s: history entries and layers do not line up (%zu layers, %zu non-empty history entries)\n",
                  img.display_name().empty() ? img.id().short_hex().c_str() : img.display_name().c_str(),
@@ -566,16 +608,24 @@ int cmd_ls(const Args& a) {
     layers = {layers[*a.layer]};
   }
   std::vector<std::pair<const Layer*, std::vector<LayerEntry>>> listed;
+  std::optional<Error> damaged;  // like tar -t: list what is there, then fail
   for (const Layer* l : layers) {
     std::vector<LayerEntry> entries;
     LayerScan s = ar.list_layer(*l, [&](const LayerEntry& e) { entries.push_back(e); });
-    if (!s.tar_ok)
-      std::fprintf(stderr, "layerkit: warning: layer %zu is not a complete tar: %s\n", l->index,
-                   s.tar_problem.c_str());
+    if (!s.tar_ok && !damaged) {
+      auto has = [&](const char* w) { return s.tar_problem.find(w) != std::string::npos; };
+      Errc code = has("runcated") || has("No progress is possible") ? Errc::truncated
+                  : has("too large") || has("too long") || has("too much memory") ? Errc::limit_exceeded
+                                                                                   : Errc::malformed;
+      damaged.emplace(code,
+                      fmt::format("{}: layer {} ({}) is not a complete tar: {}", ar.path(), l->index,
+                                  l->member.empty() ? ar.path() : l->member, s.tar_problem));
+    }
     listed.emplace_back(l, std::move(entries));
   }
   if (a.json) {
     fmt::print("{}\n", entries_json(listed));
+    if (damaged) throw *damaged;
     return kOk;
   }
   for (const auto& [l, entries] : listed) {
@@ -597,6 +647,7 @@ int cmd_ls(const Args& a) {
       fmt::print("{} {:<17} {:>10} {} {}{}\n", mode_string(e), owner, size, when, e.path, tail);
     }
   }
+  if (damaged) throw *damaged;
   return kOk;
 }
 

@@ -500,7 +500,8 @@ int cmd_save(const Args& a) {
     for (std::size_t k = 1; k < i.references.size(); ++k) name += ", " + i.references[k];
     fmt::print(out, "Saved image: {}\n", name);
   }
-  fmt::print(out, "Wrote {} ({}): {} blob{}, {}", rep.output, save_format_name(rep.format), rep.blobs_written,
+  fmt::print(out, "Wrote {} ({}): {} blob{}, {}", rep.output == "-" ? "standard output" : rep.output,
+             save_format_name(rep.format), rep.blobs_written,
              rep.blobs_written == 1 ? "" : "s", text::human_size(double(rep.bytes_written)));
   if (!a.missing_from.empty())
     fmt::print(out, "; {} layer{} ({}) left out: {} has them", omitted, omitted == 1 ? "" : "s",

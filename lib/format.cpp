@@ -153,6 +153,21 @@ class Reader {
       return;
     }
     if (!s.directory() && !s.members().empty()) {
+      // A tar of image members without the file that lists them is an image
+      // archive cut short (podman and skopeo write manifest.json last), not a layer.
+      for (const Member& m : s.members()) {
+        std::string_view n = m.name;
+        bool image_member = (n.size() > 64 && is_hex64(n.substr(0, 64)) &&
+                             (n.substr(64) == ".tar" || n.substr(64) == ".json" || n.substr(64) == ".tar.gz")) ||
+                            (n.size() > 65 && is_hex64(n.substr(0, 64)) && n[64] == '/' &&
+                             (n.substr(65) == "layer.tar" || n.substr(65) == "json")) ||
+                            n.substr(0, 13) == "blobs/sha256/" || n == "oci-layout";
+        if (image_member)
+          throw Error(Errc::malformed,
+                      fmt::format("{}: holds image members ({:?}) but no manifest.json, index.json or "
+                                  "repositories: an incomplete image archive (cut short?)",
+                                  a_.path, m.name));
+      }
       a_.format = Format::layer_tar;
       Layer l;
       l.member = "";

@@ -282,6 +282,7 @@ LayerEntry to_entry(struct archive_entry* e) {
 void read_entries(struct archive* t, LayerScan& scan, const ScanRequest& req, CallbackError& err) {
   EntryCounter counter(req.limits.entries_per_layer);
   struct archive_entry* e = nullptr;
+  std::string last;  // the last good entry, to say where the damage is
   for (;;) {
     int r = archive_read_next_header(t, &e);
     err.rethrow_if_any();
@@ -290,9 +291,13 @@ void read_entries(struct archive* t, LayerScan& scan, const ScanRequest& req, Ca
       scan.tar_ok = false;
       const char* msg = archive_error_string(t);
       scan.tar_problem = msg ? msg : "invalid tar";
+      scan.tar_problem += last.empty() ? std::string(" (at the first entry)")
+                                       : fmt::format(" (after entry {:?})", last);
       return;
     }
     counter.add(e, scan.stats, req.what);
+    const char* p = archive_entry_pathname(e);
+    last = p ? p : "";
     if (req.on_entry) req.on_entry(to_entry(e));
   }
 }
@@ -317,8 +322,9 @@ LayerScan scan_layer(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest
   LayerScan scan;
   scan.depth = req.depth;
   const bool full = req.depth == ScanDepth::full;
-  // Peek at the magic number through a small first block.
-  std::size_t block = full ? (1u << 20) : (16u << 10);
+  // Uncompressed full reads go in large blocks; compressed input in 64 KiB
+  // blocks, so that the decompression ratio is measured closely; headers-only
+  // reads in 16 KiB blocks, so that skipping bodies skips most bytes.
   std::optional<Hasher> blob_hash, diff_hash;
   if (full) blob_hash.emplace(req.blob_algorithm);
 
@@ -331,6 +337,11 @@ LayerScan scan_layer(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest
     have += got;
   }
   scan.compression = sniff_compression(magic, have);
+  const bool plain = scan.compression == Compression::none;
+  std::size_t block = !full ? (16u << 10) : plain ? (1u << 20) : (64u << 10);
+  if (plain && blob_bytes > req.limits.layer_bytes)
+    throw Error(Errc::limit_exceeded, fmt::format("{}: {} bytes, over the layer limit of {} bytes", req.what,
+                                                  blob_bytes, req.limits.layer_bytes));
   struct Replay final : ByteReader {
     ByteReader& inner;
     const unsigned char* head;
@@ -387,7 +398,9 @@ LayerScan scan_layer(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest
   if (full) diff_hash.emplace(req.diff_algorithm);
   ArchivePtr d = new_read_archive();
   append_filter(d.get(), scan.compression);
-  archive_read_support_format_raw(d.get());
+  // The format is known (a raw stream): no bidding, so a damaged or cut stream
+  // reports what the decompressor says rather than "Unrecognized archive format".
+  archive_read_set_format(d.get(), ARCHIVE_FORMAT_RAW);
   RawCallbackData dcb{&raw, &err, false};
   archive_read_set_read_callback(d.get(), raw_read_cb);
   archive_read_set_callback_data(d.get(), &dcb);

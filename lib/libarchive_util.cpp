@@ -38,7 +38,7 @@ void throw_archive_error(struct archive* a, std::string_view what) {
   auto has = [&](std::string_view s) { return text.find(s) != std::string::npos; };
   Errc code = Errc::malformed;
   if (has("runcated") || has("Premature end") || has("premature end") || has("unexpected end") ||
-      has("Unexpected EOF") || has("Unexpected end"))
+      has("Unexpected EOF") || has("Unexpected end") || has("No progress is possible"))
     code = Errc::truncated;
   else if (err == EIO || err == ENOENT || err == EACCES)
     code = Errc::io;

@@ -445,6 +445,7 @@ class IndexedTarSource final : public Source {
       throw Error(Errc::format_unknown, fmt::format("{}: not a tar archive: {}", path_, archive_error_string(a.get())));
     }
     struct archive_entry* e = nullptr;
+    std::uint64_t next_header = 0;  // where the next header starts (bodies are padded to 512 bytes)
     for (;;) {
       int r = archive_read_next_header(a.get(), &e);
       if (r == ARCHIVE_EOF) break;
@@ -453,7 +454,12 @@ class IndexedTarSource final : public Source {
         if (members_.empty() && file_bytes_ > 0 && !std::strstr(archive_error_string(a.get()), "runcated"))
           throw Error(Errc::format_unknown,
                       fmt::format("{}: not a tar archive: {}", path_, archive_error_string(a.get())));
-        throw_archive_error(a.get(), path_);
+        // Say where: after which member, at which byte.
+        std::string where = members_.empty()
+                                ? fmt::format("{} (at byte 0)", path_)
+                                : fmt::format("{} (after member {:?}, in the header at byte {})", path_,
+                                              members_.back().name, next_header);
+        throw_archive_error(a.get(), where);
       }
       if (members_.size() >= limits.members)
         throw Error(Errc::limit_exceeded, fmt::format("{}: more than {} members", path_, limits.members));
@@ -463,6 +469,7 @@ class IndexedTarSource final : public Source {
         throw Error(Errc::truncated,
                     fmt::format("{}: member {:?} needs {} bytes but the archive ends after {}", path_, m.name,
                                 m.bytes, file_bytes_ > m.offset ? file_bytes_ - m.offset : 0));
+      next_header = m.offset + (m.type == MemberType::file ? (m.bytes + 511) / 512 * 512 : 0);
       add_member(std::move(m));
     }
   }
@@ -551,7 +558,9 @@ class StreamedTarSource final : public Source {
     std::string text = msg ? msg : "";
     if (text.find("runcated") == std::string::npos) {
       std::string problem = compressed_stream_problem(fd_.get(), outer);
-      if (!problem.empty() && (problem.find("runcated") != std::string::npos || problem == "the stream ends early"))
+      // xz says "No progress is possible" when its input ends mid-stream.
+      if (!problem.empty() && (problem.find("runcated") != std::string::npos || problem == "the stream ends early" ||
+                               problem.find("No progress is possible") != std::string::npos))
         throw Error(Errc::truncated, fmt::format("{}: the {} stream ends early ({})", what, compression_name(outer),
                                                  problem));
       if (!problem.empty())

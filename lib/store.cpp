@@ -85,7 +85,8 @@ Descriptor parse_descriptor_value(const json::Value& v, const json::Path& at) {
   return d;
 }
 
-[[noreturn]] void corrupt(Errc code, const std::string& root, const std::string& what) {
+[[noreturn]] void corrupt(Errc code, const std::string& root, std::string what) {
+  if (what.rfind(root + ": ", 0) == 0) what.erase(0, root.size() + 2);  // the core names the layout already
   throw Error(code, fmt::format("store {}: {}; the store is damaged: run `layerkit store verify`", root, what));
 }
 
@@ -306,17 +307,18 @@ std::optional<Platform> config_platform(const Image& img) {
   return p;
 }
 
-void check_blob(const BlobCheck& c, const std::string& source) {
+void check_blob(const BlobCheck& c, const std::string& source_name) {
+  const std::string source = source_name.empty() ? std::string() : source_name + ": ";
   if (!c.declared_digest.empty()) {
     if (!c.declared_digest.verifiable())
-      throw Error(Errc::unsupported, fmt::format("{}: {} is named by {}, an algorithm layerkit cannot verify", source,
+      throw Error(Errc::unsupported, fmt::format("{}{} is named by {}, an algorithm layerkit cannot verify", source,
                                                 c.what, c.declared_digest.str()));
     if (c.actual_digest != c.declared_digest)
-      throw Error(Errc::digest_mismatch, fmt::format("{}: {} ({}) hashes to {}, expected {}", source, c.what,
+      throw Error(Errc::digest_mismatch, fmt::format("{}{} ({}) hashes to {}, expected {}", source, c.what,
                                                      c.member, c.actual_digest.str(), c.declared_digest.str()));
   }
   if (c.declared_size >= 0 && c.declared_size != c.actual_size)
-    throw Error(Errc::size_mismatch, fmt::format("{}: {} ({}) is {} bytes, its descriptor says {}", source, c.what,
+    throw Error(Errc::size_mismatch, fmt::format("{}{} ({}) is {} bytes, its descriptor says {}", source, c.what,
                                                  c.member, c.actual_size, c.declared_size));
 }
 
@@ -350,13 +352,19 @@ std::optional<LayerMeta> Store::Impl::read_meta(const Digest& d) const {
 }
 
 void Store::Impl::prepare_for_writing() const {
-  storefs::make_dirs(root);
-  storefs::make_dirs(tmp());
-  storefs::make_dirs(join(dot(), "layers"));
-  if (storefs::exists(layout_path()) && storefs::exists(index_path())) return;
-  auto lock = FileLock::acquire(index_lock_path(), true, true);
-  if (!storefs::exists(layout_path())) storefs::write_file_atomic(tmp(), layout_path(), storemedia::oci_layout_file);
-  if (!storefs::exists(index_path())) storefs::write_file_atomic(tmp(), index_path(), empty_index_json());
+  try {
+    storefs::make_dirs(root);
+    storefs::make_dirs(tmp());
+    storefs::make_dirs(join(dot(), "layers"));
+    { TempFile probe(tmp(), "probe"); }  // fail now, not after reading a whole archive
+    if (storefs::exists(layout_path()) && storefs::exists(index_path())) return;
+    auto lock = FileLock::acquire(index_lock_path(), true, true);
+    if (!storefs::exists(layout_path())) storefs::write_file_atomic(tmp(), layout_path(), storemedia::oci_layout_file);
+    if (!storefs::exists(index_path())) storefs::write_file_atomic(tmp(), index_path(), empty_index_json());
+  } catch (const Error& e) {
+    if (e.code() != Errc::io) throw;
+    throw Error(Errc::io, fmt::format("store {} cannot be written: {}", root, e.what()));
+  }
 }
 
 void Store::Impl::edit_index(const std::function<void(json::Document&)>& edit,
@@ -398,7 +406,13 @@ std::vector<StoreImage> Store::Impl::read_images(bool sizes, bool strict) const 
     OpenOptions oo;
     oo.platform = "all";
     oo.limits = opts.limits;
-    Archive ar = Archive::open(root, oo);
+    std::optional<Archive> opened;
+    try {
+      opened.emplace(Archive::open(root, oo));
+    } catch (const Error& e) {
+      corrupt(e.code(), root, e.what());
+    }
+    Archive& ar = *opened;
     std::string after = storefs::read_file(index_path(), opts.limits.json_bytes, "index.json");
     if (before != after) {
       if (attempt < 16) continue;
@@ -407,7 +421,7 @@ std::vector<StoreImage> Store::Impl::read_images(bool sizes, bool strict) const 
     if (strict) {
       for (const BlobCheck& c : ar.blob_checks()) {
         try {
-          check_blob(c, "store " + root);
+          check_blob(c, "");
         } catch (const Error& e) {
           corrupt(e.code(), root, e.what());
         }
@@ -478,22 +492,48 @@ std::set<std::string> Store::Impl::reachable(bool strict) const {
                                                                                   const std::string& what,
                                                                                   unsigned depth) {
     if (!seen.insert(d.digest.str()).second) return;
-    if (!storemedia::is_index(d.media_type) && !storemedia::is_manifest(d.media_type)) return;
+    // Layers and configs are leaves. Anything else may refer to blobs: a
+    // manifest or index whose descriptor names another media type is still
+    // walked (gc must never remove what is reachable), if it reads as one.
+    bool known = storemedia::is_index(d.media_type) || storemedia::is_manifest(d.media_type);
+    bool leaf = d.media_type.find(".layer.") != std::string::npos ||
+                d.media_type.find("rootfs.diff") != std::string::npos ||
+                d.media_type.find("config") != std::string::npos ||
+                d.media_type.find("container.image") != std::string::npos;
+    if (leaf) return;
+    if (!known) {
+      if (!d.digest.verifiable() || !storefs::exists(blob_path(d.digest)) || d.size < 0 ||
+          static_cast<std::uint64_t>(d.size) > opts.limits.json_bytes)
+        return;
+      try {
+        json::Document probe = json::parse(storefs::read_file(blob_path(d.digest), opts.limits.json_bytes, what), what,
+                                           opts.limits.json_depth);
+        // A manifest's "config" is a descriptor (an image config's is not).
+        auto is_desc = [](const json::Value& v) { return v.IsObject() && v.HasMember("digest") && v["digest"].IsString(); };
+        bool manifest_like = probe.IsObject() &&
+                             ((probe.HasMember("manifests") && probe["manifests"].IsArray()) ||
+                              (probe.HasMember("config") && is_desc(probe["config"])) ||
+                              (probe.HasMember("blobs") && probe["blobs"].IsArray()));
+        if (!manifest_like) return;
+      } catch (const Error&) {
+        return;  // not JSON: a leaf
+      }
+    }
     if (depth > opts.limits.index_depth) {
-      if (strict) corrupt(Errc::limit_exceeded, root, what + ": indexes nested too deep");
+      if (strict) throw Error(Errc::limit_exceeded, what + ": indexes nested too deep");
       return;
     }
     if (!d.digest.verifiable()) {
-      if (strict) corrupt(Errc::unsupported, root, what + ": " + d.digest.str() + " cannot be verified");
+      if (strict) throw Error(Errc::unsupported, what + ": " + d.digest.str() + " cannot be verified");
       return;
     }
     std::string path = blob_path(d.digest);
     if (!storefs::exists(path)) {
       if (strict)
-        corrupt(Errc::not_found, root,
-                fmt::format("{} ({}) is absent from blobs/; remove the image that needs it with `layerkit store rm` "
-                            "before gc",
-                            what, d.digest.str()));
+        throw Error(Errc::not_found,
+                    fmt::format("{} ({}) is absent from blobs/; remove the image that needs it with `layerkit store "
+                                "rm` first",
+                                what, d.digest.str()));
       return;
     }
     try {
@@ -519,15 +559,19 @@ std::set<std::string> Store::Impl::reachable(bool strict) const {
         if (const json::Value* c = json::find_non_null(doc, k))
           walk(parse_descriptor_value(*c, at.key(k)), fmt::format("{} {}", what, k), depth + 1);
       }
-    } catch (const Error& e) {
-      if (strict) corrupt(e.code(), root, e.what());
+    } catch (const Error&) {
+      if (strict) throw;
     }
   };
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const IndexEntry& e = entries[i];
     std::string what = fmt::format("index.json manifests[{}]", i);
     if (!e.reference().empty()) what += " (" + e.reference() + ")";
-    walk(e.descriptor, what, 0);
+    try {
+      walk(e.descriptor, what, 0);
+    } catch (const Error& err) {
+      corrupt(err.code(), root, err.what());
+    }
   }
   return seen;
 }
@@ -569,8 +613,8 @@ Store Store::open(const std::string& dir, const StoreOptions& options) {
   if (!storefs::is_directory(impl->root))
     throw Error(Errc::invalid_argument, fmt::format("store {} is not a directory", dir));
   if (!storefs::exists(impl->index_path()) && !storefs::exists(impl->layout_path())) {
-    for (const auto& name : storefs::list_dir(impl->root))
-      if (name != ".layerkit")
+    for (const auto& name : storefs::list_dir(impl->root))  // (another process may be creating the store)
+      if (name != ".layerkit" && name != "oci-layout" && name != "index.json" && name != "blobs")
         throw Error(Errc::invalid_argument,
                     fmt::format("store {} is neither empty nor an OCI image layout (no index.json, no oci-layout; it "
                                 "holds {:?})",
@@ -731,8 +775,10 @@ std::string synthesize_manifest(const Image& img, const std::vector<LoadedLayer>
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// The media type the store's index gives a manifest: the manifest's own
+// "mediaType" when it has one (an archive's descriptor may say otherwise),
+// else the archive's descriptor, else an OCI image manifest.
 std::string manifest_media_type(const std::string& bytes, const Descriptor* declared, const Limits& limits) {
-  if (declared && !declared->media_type.empty()) return declared->media_type;
   try {
     json::Document doc = json::parse(bytes, "manifest", limits.json_depth);
     if (doc.IsObject()) {
@@ -741,6 +787,7 @@ std::string manifest_media_type(const std::string& bytes, const Descriptor* decl
     }
   } catch (const Error&) {
   }
+  if (declared && storemedia::is_manifest(declared->media_type)) return declared->media_type;
   return std::string(storemedia::oci_manifest);
 }
 
@@ -820,9 +867,14 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
         throw Error(Errc::malformed, fmt::format("{}: {}: invalid reference format {:?}", archive_path, t.name, r));
   }
 
-  // 3. The store.
+  // 3. The store, whose index must be readable before anything is written.
   s.prepare_for_writing();
   auto shared_lock = FileLock::acquire(s.lock_path(), false, true);
+  try {
+    (void)parse_index_entries(storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json"), s.opts.limits);
+  } catch (const Error& e) {
+    corrupt(e.code(), s.root, e.what());
+  }
 
   // 4. Does any layer need copying? A read-once archive then needs a seekable copy.
   auto known_digest = [&](const Archive& a, const Layer& l) -> Digest {
@@ -836,7 +888,9 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     for (const Layer& l : t.img->layers) {
       if (!l.present) continue;
       Digest d = known_digest(ar, l);
-      if (d.empty() || !s.has_blob(d)) needs_copy = true;
+      if (d.empty() || !s.has_blob(d) ||
+          (l.descriptor.size >= 0 && storefs::file_size(s.blob_path(d)) != l.descriptor.size))
+        needs_copy = true;
       if (l.descriptor.size > 0) total_bytes += static_cast<std::uint64_t>(l.descriptor.size);
     }
   std::optional<Archive> seekable;
@@ -862,7 +916,13 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     if (!o.progress) return {};
     return [&o, base, total_bytes](std::uint64_t done, std::uint64_t) { return o.progress(base + done, total_bytes); };
   };
-  auto have = [&](const Digest& d) { return staged.count(d.str()) > 0 || s.has_blob(d); };
+  // A store blob counts when it is there with the expected size: a damaged
+  // (truncated) one is replaced by the verified copy.
+  auto have = [&](const Digest& d, std::int64_t size = -1) {
+    if (staged.count(d.str())) return true;
+    if (!s.has_blob(d)) return false;
+    return size < 0 || storefs::file_size(s.blob_path(d)) == size;
+  };
 
   for (ImageToLoad& t : todo) {
     const Image& img = *t.img;
@@ -901,7 +961,7 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
         ll.existed = true;
       } else {
         Digest d = known_digest(ar, l);
-        if (!d.empty() && have(d)) {
+        if (!d.empty() && have(d, l.descriptor.size)) {
           // Already there: verify the archive's copy all the same, write nothing.
           LayerScan sc = ar.read_once() ? ar.scan(l, ScanDepth::full)
                                         : src.scan(simg.layers[l.index], ScanDepth::full, progress_for(done_before));
@@ -920,9 +980,13 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
           if (d.empty()) d = sc.blob_digest;
           meta = meta_from_scan(d, sc);
           ll.digest = d;
-          if (have(d)) {
+          if (have(d, static_cast<std::int64_t>(sc.blob_bytes))) {
             ll.existed = true;  // a blob named only after reading it, which the store had
+            if (!staged.count(d.str()) && !s.read_meta(d)) metas[d.str()] = *meta;
           } else {
+            if (s.has_blob(d))
+              rep.warnings.push_back(fmt::format("store blob {} had the wrong size: replaced by the verified copy from {}",
+                                                 d.str(), archive_path));
             tf.finish();
             checkpoint("staged");
             staged.emplace(d.str(), Staged{std::move(tf), meta, 0});
@@ -947,7 +1011,7 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     }
 
     // Config, byte for byte (its digest is the image ID).
-    if (!have(img.id())) {
+    if (!have(img.id(), static_cast<std::int64_t>(img.config_json.size()))) {
       TempFile tf(s.tmp(), "blob");
       tf.write(img.config_json);
       tf.finish();
@@ -976,7 +1040,7 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     if (digest_of(manifest, md.digest.algorithm()) != md.digest)
       throw Error(Errc::digest_mismatch, fmt::format("{}: manifest of {} does not hash to {}", archive_path, t.name,
                                                      md.digest.str()));
-    if (!have(md.digest)) {
+    if (!have(md.digest, static_cast<std::int64_t>(manifest.size()))) {
       TempFile tf(s.tmp(), "blob");
       tf.write(manifest);
       tf.finish();
@@ -1395,6 +1459,7 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
   std::set<std::string> hashed;                     // blobs already hashed (by digest text)
   std::map<std::string, std::pair<Digest, std::uint64_t>> layer_facts;  // digest -> diff_id, content bytes
   std::set<std::string> referenced;
+  bool referenced_known = false;
   bool index_ok = false;
   try {
     std::string bytes = storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json");
@@ -1444,11 +1509,15 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
         }
       }
     } catch (const Error& e) {
-      problem("unreadable", "index.json", "", "", fmt::format("store {}: {}", s.root, e.what()));
+      std::string what = e.what();
+      if (what.rfind(s.root + ": ", 0) == 0) what.erase(0, s.root.size() + 2);
+      problem("unreadable", "index.json", "", "", what);
     }
     try {
-      referenced = s.reachable(false);
+      referenced = s.reachable(true);
+      referenced_known = true;
     } catch (const Error&) {
+      r.notes.push_back("an index or manifest is missing or unreadable: unreferenced blobs cannot be told apart");
     }
   }
 
@@ -1472,7 +1541,7 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
       std::int64_t size = storefs::file_size(p);
       ++r.blobs;
       r.bytes += static_cast<std::uint64_t>(std::max<std::int64_t>(size, 0));
-      if (index_ok && !referenced.count(d->str()))
+      if (referenced_known && !referenced.count(d->str()))
         r.leftovers.push_back(fmt::format("{}: unreferenced blob, {} bytes (`layerkit store gc` removes it)", rel, size));
       if (hashed.count(d->str())) continue;
       if (!d->verifiable()) {

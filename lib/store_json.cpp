@@ -1,53 +1,17 @@
 // store_json.cpp — the JSON documents of the store (store.hpp).
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 
+#include "json_write.hpp"
 #include "layerkit/store.hpp"
 #include "layerkit/text.hpp"
 
 namespace layerkit {
-namespace {
 
-using Buffer = rapidjson::StringBuffer;
-
-template <typename W>
-void put(W& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-template <typename W>
-void key(W& w, std::string_view k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-}
-template <typename W>
-void digest_or_null(W& w, const Digest& d) {
-  if (d.empty()) w.Null();
-  else put(w, d.str());
-}
-template <typename W>
-void strings(W& w, const std::vector<std::string>& v) {
-  w.StartArray();
-  for (const auto& s : v) put(w, s);
-  w.EndArray();
-}
-
-template <typename Fn>
-std::string render(bool pretty, Fn&& fn) {
-  Buffer buf;
-  if (pretty) {
-    rapidjson::PrettyWriter<Buffer> w(buf);
-    w.SetIndent(' ', 2);
-    fn(w);
-  } else {
-    rapidjson::Writer<Buffer> w(buf);
-    fn(w);
-  }
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-}  // namespace
+using jsonw::digest_or_null;
+using jsonw::key;
+using jsonw::put;
+using jsonw::render;
+using jsonw::strings;
 
 std::string load_json(const LoadReport& r, bool pretty) {
   return render(pretty, [&](auto& w) {

@@ -38,8 +38,11 @@ EntryPtr new_entry(std::string_view name, mode_t type, mode_t perm, std::uint64_
 TarWriter::TarWriter(int fd, std::string what) : what_(std::move(what)) {
   a_ = archive_write_new();
   if (!a_) throw Error(Errc::internal, "libarchive: cannot allocate a write handle");
+  // No padding of the last block beyond the tar's own 512-byte records (as Go's
+  // archive/tar writes): a file and a pipe get the same bytes.
   if (archive_write_set_format_pax_restricted(a_) != ARCHIVE_OK || archive_write_add_filter_none(a_) != ARCHIVE_OK ||
-      archive_write_open_fd(a_, fd) != ARCHIVE_OK)
+      archive_write_set_bytes_per_block(a_, 1 << 20) != ARCHIVE_OK ||  // fewer, larger writes
+      archive_write_set_bytes_in_last_block(a_, 1) != ARCHIVE_OK || archive_write_open_fd(a_, fd) != ARCHIVE_OK)
     fail("start");
 }
 

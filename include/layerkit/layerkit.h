@@ -327,12 +327,15 @@ typedef struct lk_entry {
   int type;                    /* '-' file, 'd' dir, 'l' symlink, 'h' hard link, 'c' char device,
                                   'b' block device, 'p' FIFO, 's' socket, '?' other */
   uint32_t mode;               /* permission bits with setuid/setgid/sticky (07777) */
-  int64_t uid, gid;
-  const char *uname, *gname;   /* "" when the tar header has none */
+  int64_t uid;
+  int64_t gid;
+  const char *uname;           /* "" when the tar header has none */
+  const char *gname;
   uint64_t bytes;              /* a regular file's size (logical size if sparse) */
   int64_t mtime;               /* Unix seconds */
   const char *link;            /* symlink target, or hard link target path; "" otherwise */
-  uint32_t dev_major, dev_minor;
+  uint32_t dev_major;          /* device nodes */
+  uint32_t dev_minor;
   int sparse;                  /* a sparse file */
   int whiteout;                /* ".wh.<name>": deletes <name> from lower layers (OCI layer.md) */
   int opaque;                  /* ".wh..wh..opq": hides the directory's lower contents */

@@ -9,6 +9,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace layerkit {
 
@@ -38,6 +41,17 @@ struct Limits {
   /// Bytes of small members a compressed (read-once) outer archive keeps in memory.
   std::uint64_t buffered_bytes = 256u << 20;
 };
+
+/// Sets the Limits field called `name` (spelled as in the struct, e.g.
+/// "json_bytes") to `value`. Throws Error(Errc::invalid_argument) for an
+/// unknown name, or a value that does not fit the field (or is 0).
+void set_limit(Limits& limits, std::string_view name, std::uint64_t value);
+
+/// The value of the Limits field called `name`; Error(invalid_argument) if unknown.
+std::uint64_t get_limit(const Limits& limits, std::string_view name);
+
+/// Every Limits field name, in declaration order.
+std::vector<std::string> limit_names();
 
 /// Progress of long work: bytes done so far and bytes expected in total (0 when
 /// unknown). Return false to stop: the operation ends with Errc::cancelled.

@@ -46,18 +46,24 @@
 // store: at worst unreferenced blobs and temporary files, which verify()
 // reports as leftovers and gc() removes.
 //
-// Concurrency. Readers (images, plan, disk_usage, verify's hashing) take no
-// lock: renames make every file appear whole. Writers of blobs (load, and
-// save while reading) hold .layerkit/lock shared; gc() and verify() hold it
-// exclusively, so they never meet a write in progress. Every change of
-// index.json is a read-modify-write under .layerkit/index.lock (exclusive), so
-// two processes loading into one store at once both keep their images.
-// Locks are flock(2) locks: a killed process releases them.
+// Concurrency. Readers (images, find, plan, disk_usage) take no lock:
+// renames make every file appear whole. load() (which writes blobs) and save()
+// (which must not lose one while copying it) hold .layerkit/lock shared;
+// gc() and verify() hold it exclusively, so they never meet a write in
+// progress (and verify never mistakes a running load's temporary files for
+// leftovers). Every change of index.json is a read-modify-write under
+// .layerkit/index.lock (exclusive), so two processes loading into one store at
+// once both keep their images. Locks are flock(2) locks: a killed process
+// releases them. A read-only store needs no lock file to be read.
 //
 // Trust. Archives are untrusted (see archive.hpp); so is the store directory
-// itself, which other tools may write: every blob read is checked against its
-// digest before it is used, and a blob that does not match is an error that
-// names it, never a silent answer.
+// itself, which other tools may write. Every blob whose bytes are used is
+// checked against its digest first — manifests and configs whenever the store
+// is read, layers whenever save() copies them out — and a blob that does not
+// match is an error that names it, never a silent answer. A layer blob the
+// store already has is trusted by its name and size (as Docker's and
+// containerd's stores trust theirs, so a load does not re-read the store);
+// verify() re-hashes everything.
 //
 // Errors. Functions throw layerkit::Error (error.hpp). Beyond the archive
 // reading errors of archive.hpp, the store uses:
@@ -434,8 +440,12 @@ class Store {
   /// enters the store, and the error names it — and records its references.
   /// Layers the store already has are read and verified, not written. A layer
   /// absent from a (thin) archive is accepted when the store has its blob with
-  /// the same diff_id. All or nothing: when any image fails, the store is
-  /// left as it was. A compressed (read-once) archive is decompressed to a
+  /// the same diff_id. A store blob of the wrong size (damaged) is replaced by
+  /// the verified copy (with a warning). All or nothing: every blob is
+  /// verified and staged before the first one is committed, so when any image
+  /// of the archive fails, the store is left exactly as it was (an operating
+  /// system failure while committing leaves at most unreferenced blobs, as a
+  /// crash does). A compressed (read-once) archive is decompressed to a
   /// temporary file in the store first when it has layers to copy.
   /// Throws the archive errors of Archive::open, digest_mismatch,
   /// size_mismatch, count_mismatch, not_found (a blob absent from archive and

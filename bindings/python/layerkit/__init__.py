@@ -17,7 +17,7 @@ See README.md beside this package for how the shared library is found.
 """
 from ._capi import SUPPORTED_MAJOR, Status, StringList, library_path, version, version_number
 from .archive import (LIMIT_FIELDS, MATCH_HISTORY_WITHOUT_LAYER, MATCH_LAYER_WITHOUT_HISTORY, MATCH_OK, Archive,
-                      DedupImage, DedupLayer, DedupResult, DedupTotals, HistoryRow, Image, ImageInfo, Layer,
+                      DedupImage, DedupLayer, DedupResult, DedupTotals, Entry, HistoryRow, Image, ImageInfo, Layer,
                       VerifyReport, dedup, default_limits)
 from .errors import (ERRORS, AmbiguousError, BadDigestError, CancelledError, CountMismatchError, DigestMismatchError,
                      FormatError, InternalError, InvalidArgumentError, InvalidDigestError, LayerkitError,
@@ -30,7 +30,7 @@ __all__ = [
     # library
     "version", "version_number", "library_path", "SUPPORTED_MAJOR", "Status", "StringList", "status_name",
     # API
-    "Archive", "Image", "ImageInfo", "Layer", "HistoryRow", "VerifyReport", "DedupResult", "DedupImage",
+    "Archive", "Image", "ImageInfo", "Layer", "Entry", "HistoryRow", "VerifyReport", "DedupResult", "DedupImage",
     "DedupLayer", "DedupTotals", "dedup", "default_limits", "LIMIT_FIELDS", "MATCH_OK",
     "MATCH_HISTORY_WITHOUT_LAYER", "MATCH_LAYER_WITHOUT_HISTORY",
     # errors

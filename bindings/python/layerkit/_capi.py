@@ -87,6 +87,10 @@ class lk_layer_iter(Structure):
     pass
 
 
+class lk_entry_iter(Structure):
+    pass
+
+
 class lk_history(Structure):
     pass
 
@@ -102,6 +106,7 @@ class lk_dedup(Structure):
 archive_p = POINTER(lk_archive)
 image_p = POINTER(lk_image)
 layer_iter_p = POINTER(lk_layer_iter)
+entry_iter_p = POINTER(lk_entry_iter)
 history_p = POINTER(lk_history)
 verify_report_p = POINTER(lk_verify_report)
 dedup_p = POINTER(lk_dedup)
@@ -189,6 +194,28 @@ class lk_layer_info(Structure):
     ]
 
 
+class lk_entry(Structure):
+    _fields_ = [
+        ("size", c_size_t),
+        ("path", c_char_p),
+        ("type", c_int),
+        ("mode", c_uint32),
+        ("uid", c_int64),
+        ("gid", c_int64),
+        ("uname", c_char_p),
+        ("gname", c_char_p),
+        ("bytes", c_uint64),
+        ("mtime", c_int64),
+        ("link", c_char_p),
+        ("dev_major", c_uint32),
+        ("dev_minor", c_uint32),
+        ("sparse", c_int),
+        ("whiteout", c_int),
+        ("opaque", c_int),
+        ("xattr_count", c_size_t),
+    ]
+
+
 class lk_history_row(Structure):
     _fields_ = [
         ("size", c_size_t),
@@ -265,8 +292,8 @@ class lk_dedup_layer(Structure):
     ]
 
 
-STRUCTS = (lk_limits, lk_open_options, lk_image_info, lk_layer_info, lk_history_row, lk_verify_options, lk_problem,
-           lk_dedup_totals, lk_dedup_image, lk_dedup_layer)
+STRUCTS = (lk_limits, lk_open_options, lk_image_info, lk_layer_info, lk_entry, lk_history_row, lk_verify_options,
+           lk_problem, lk_dedup_totals, lk_dedup_image, lk_dedup_layer)
 
 
 def new(struct_type):
@@ -312,6 +339,12 @@ PROTOTYPES = (
     ("lk_layer_iter_next", _st, (layer_iter_p, POINTER(lk_layer_info))),
     ("lk_layer_iter_url", _st, (layer_iter_p, c_size_t, POINTER(c_char_p))),
     ("lk_layer_iter_free", None, (layer_iter_p,)),
+    ("lk_layer_entries", _st, (archive_p, image_p, c_size_t, POINTER(entry_iter_p))),
+    ("lk_entry_iter_next", _st, (entry_iter_p, POINTER(lk_entry))),
+    ("lk_entry_iter_xattr", _st, (entry_iter_p, c_size_t, POINTER(c_char_p), POINTER(c_void_p),
+                                  POINTER(c_size_t))),
+    ("lk_entry_iter_tar_problem", c_char_p, (entry_iter_p,)),
+    ("lk_entry_iter_free", None, (entry_iter_p,)),
     # history
     ("lk_image_history", _st, (archive_p, image_p, c_int, lk_progress_fn, c_void_p, POINTER(history_p))),
     ("lk_history_count", _st, (history_p, POINTER(c_size_t))),

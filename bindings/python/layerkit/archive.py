@@ -14,12 +14,12 @@ import os
 import threading
 import weakref
 from collections.abc import Mapping
-from ctypes import byref, c_char_p, c_size_t, c_void_p
-from typing import Optional, Tuple
+from ctypes import byref, c_char_p, c_size_t, c_void_p, string_at
+from typing import Dict, Optional, Tuple
 
 from . import _capi
 from ._capi import INT64_MIN, Status, StringList, lib
-from .errors import CancelledError, check
+from .errors import CancelledError, MalformedError, TruncatedError, check
 
 __all__ = ["Archive", "Image", "ImageInfo", "Layer", "HistoryRow", "VerifyReport", "DedupResult", "DedupImage",
            "DedupLayer", "DedupTotals", "dedup", "default_limits", "LIMIT_FIELDS", "MATCH_OK",
@@ -202,6 +202,53 @@ class Layer:
     present: bool
     foreign: bool
     urls: Tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One tar entry of a layer, as `tar -tv` lists it (lk_entry)."""
+    path: str                 # as stored, without a leading "./" or "/"
+    type: str                 # "-" file, "d", "l" symlink, "h" hard link, "c", "b", "p", "s", "?"
+    mode: int                 # permission bits with setuid/setgid/sticky (0o7777)
+    uid: int
+    gid: int
+    uname: str
+    gname: str
+    bytes: int                # a regular file's size
+    mtime: int                # Unix seconds
+    link: str                 # symlink target or hard link target ("" otherwise)
+    dev_major: int
+    dev_minor: int
+    sparse: bool
+    whiteout: bool            # ".wh.<name>" (OCI layer.md)
+    opaque: bool              # ".wh..wh..opq"
+    xattrs: Dict[str, bytes]
+
+
+def _read_entries(archive, image_ptr, layer_index):
+    it = _capi.entry_iter_p()
+    with archive._use() as h:
+        check(lib.lk_layer_entries(h, image_ptr, layer_index, byref(it)))
+    out = []
+    try:
+        while True:
+            e = _capi.new(_capi.lk_entry)
+            if check(lib.lk_entry_iter_next(it, byref(e))) == _capi.Status.DONE:
+                break
+            xattrs = {}
+            for i in range(e.xattr_count):
+                name, value, length = c_char_p(), c_void_p(), c_size_t()
+                check(lib.lk_entry_iter_xattr(it, i, byref(name), byref(value), byref(length)))
+                xattrs[_s(name.value)] = string_at(value, length.value) if length.value else b""
+            out.append(Entry(path=_s(e.path), type=chr(e.type), mode=int(e.mode), uid=int(e.uid), gid=int(e.gid),
+                             uname=_s(e.uname), gname=_s(e.gname), bytes=int(e.bytes), mtime=int(e.mtime),
+                             link=_s(e.link), dev_major=int(e.dev_major), dev_minor=int(e.dev_minor),
+                             sparse=bool(e.sparse), whiteout=bool(e.whiteout), opaque=bool(e.opaque),
+                             xattrs=xattrs))
+        problem = _s(lib.lk_entry_iter_tar_problem(it))
+    finally:
+        lib.lk_entry_iter_free(it)
+    return out, problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -643,6 +690,20 @@ class Image:
         finally:
             lib.lk_layer_iter_free(it)
         return iter(out)
+
+    def entries(self, layer_index):
+        """The tar entries of the layer at layer_index (0 = bottom), as a list
+        of Entry, read from tar headers only. Raises MalformedError or
+        TruncatedError (with the entries listed so far in .entries) when the
+        layer is not a complete tar."""
+        out, problem = _read_entries(self._archive, self._ptr, int(layer_index))
+        if problem:
+            cls = TruncatedError if "runcated" in problem else MalformedError
+            err = cls(_capi.Status.ETRUNCATED if cls is TruncatedError else _capi.Status.EMALFORMED,
+                      "layer %d is not a complete tar: %s" % (layer_index, problem))
+            err.entries = out
+            raise err
+        return out
 
     def _with_history(self, layer_details, progress, read):
         hist = _capi.history_p()

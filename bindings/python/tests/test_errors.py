@@ -271,6 +271,9 @@ NULL_CALLS = [  # (function, arguments with every pointer NULL)
     ("lk_image_layers", (None, None, 0, None)),
     ("lk_layer_iter_next", (None, None)),
     ("lk_layer_iter_url", (None, 0, None)),
+    ("lk_layer_entries", (None, None, 0, None)),
+    ("lk_entry_iter_next", (None, None)),
+    ("lk_entry_iter_xattr", (None, 0, None, None, None)),
     ("lk_image_history", (None, None, 0, _capi.NULL_PROGRESS, None, None)),
     ("lk_history_count", (None, None)),
     ("lk_history_row_get", (None, 0, None)),
@@ -304,8 +307,8 @@ def test_null_arguments_fail_with_einval():
         "lk_version_number", "lk_verify_report_ok"}
     assert status_fns == {n for n, _ in NULL_CALLS}
     # The frees are no-ops on NULL; the two queries answer harmlessly.
-    for name in ("lk_archive_free", "lk_layer_iter_free", "lk_history_free", "lk_verify_report_free",
-                 "lk_dedup_free", "lk_string_free"):
+    for name in ("lk_archive_free", "lk_layer_iter_free", "lk_entry_iter_free", "lk_history_free",
+                 "lk_verify_report_free", "lk_dedup_free", "lk_string_free"):
         getattr(lib, name)(None)
     assert lib.lk_verify_report_ok(None) == 0
     assert lib.lk_archive_format(None) in (b"", None)
