@@ -4,6 +4,8 @@
 // C strings borrowed from it.
 #include "layerkit/layerkit.h"
 
+#include "capi_internal.hpp"
+
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -22,133 +24,10 @@
 #include "layerkit/verify.hpp"
 
 using namespace layerkit;
-
-namespace {
-
-thread_local std::string g_error;
-
-lk_status fail(lk_status code, const std::string& message) {
-  try {
-    g_error = message;
-  } catch (...) {
-    // Keep the previous message rather than fail while reporting a failure.
-  }
-  return code;
-}
-
-struct InvalidArgument {
-  const char* what;
-};
-
-// Runs the body, mapping every exception to a status and a message.
-template <typename F>
-lk_status guard(F&& body) noexcept {
-  try {
-    return body();
-  } catch (const InvalidArgument& e) {
-    return fail(LK_EINVAL, e.what);
-  } catch (const Error& e) {
-    return fail(static_cast<lk_status>(e.code()), e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(LK_ENOMEM, "out of memory");
-  } catch (const std::exception& e) {
-    return fail(LK_EINTERNAL, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return fail(LK_EINTERNAL, "internal error: unknown exception");
-  }
-}
-
-template <typename T>
-void need(const T* p, const char* what) {
-  if (!p) throw InvalidArgument{what};
-}
-
-// Copies a caller's struct of `src->size` bytes over defaults in `dst`.
-template <typename T>
-void copy_in(const T* src, T& dst, const char* what) {
-  if (src->size < sizeof(size_t) || src->size > sizeof(T)) throw InvalidArgument{what};
-  std::size_t keep = dst.size;
-  std::memcpy(&dst, src, src->size);
-  dst.size = keep;
-}
-
-// Copies `src` into the caller's struct, at most dst->size bytes; dst->size kept.
-template <typename T>
-void copy_out(T* dst, const T& src, const char* what) {
-  if (!dst || dst->size < sizeof(size_t) || dst->size > sizeof(T)) throw InvalidArgument{what};
-  std::size_t n = dst->size;
-  std::memcpy(reinterpret_cast<char*>(dst) + sizeof(size_t), reinterpret_cast<const char*>(&src) + sizeof(size_t),
-              n - sizeof(size_t));
-}
-
-ProgressFn wrap_progress(lk_progress_fn fn, void* data) {
-  if (!fn) return {};
-  return [fn, data](std::uint64_t done, std::uint64_t total) { return fn(done, total, data) == 0; };
-}
-
-char* dup_string(const std::string& s) {
-  char* p = static_cast<char*>(std::malloc(s.size() + 1));
-  if (!p) throw std::bad_alloc();
-  std::memcpy(p, s.c_str(), s.size() + 1);
-  return p;
-}
-
-Limits limits_from(const lk_limits& l) {
-  Limits o;
-  o.manifest_json_bytes = l.manifest_json_bytes;
-  o.json_bytes = l.json_bytes;
-  o.json_depth = l.json_depth;
-  o.layers_per_image = l.layers_per_image;
-  o.images_per_archive = l.images_per_archive;
-  o.index_depth = l.index_depth;
-  o.members = l.members;
-  o.entries_per_layer = l.entries_per_layer;
-  o.layer_bytes = l.layer_bytes;
-  o.compression_ratio = l.compression_ratio;
-  o.symlink_hops = l.symlink_hops;
-  o.buffered_bytes = l.buffered_bytes;
-  return o;
-}
-
-lk_limits limits_to(const Limits& o) {
-  lk_limits l;
-  std::memset(&l, 0, sizeof l);
-  l.size = sizeof l;
-  l.manifest_json_bytes = o.manifest_json_bytes;
-  l.json_bytes = o.json_bytes;
-  l.json_depth = o.json_depth;
-  l.layers_per_image = o.layers_per_image;
-  l.images_per_archive = o.images_per_archive;
-  l.index_depth = o.index_depth;
-  l.members = o.members;
-  l.entries_per_layer = o.entries_per_layer;
-  l.layer_bytes = o.layer_bytes;
-  l.compression_ratio = o.compression_ratio;
-  l.symlink_hops = o.symlink_hops;
-  l.buffered_bytes = o.buffered_bytes;
-  return l;
-}
-
-std::int64_t or_unknown(std::int64_t v) { return v < 0 ? -1 : v; }
-
-}  // namespace
+using namespace layerkit::capi;
 
 // ---------------------------------------------------------------------------
 // Opaque structs
-
-struct lk_image {
-  const Image* img = nullptr;
-  std::string manifest_digest, manifest_media_type;
-  std::vector<std::string> lists[10];
-  std::vector<const char*> list_ptrs[10];
-  lk_image_info info{};
-};
-
-struct lk_archive {
-  Archive archive;
-  std::vector<std::unique_ptr<lk_image>> images;
-  explicit lk_archive(Archive a) : archive(std::move(a)) {}
-};
 
 struct lk_layer_iter {
   struct Entry {
@@ -247,6 +126,31 @@ const lk_image* wrapper_of(const lk_archive* a, const Image* img) {
 
 }  // namespace
 
+namespace layerkit::capi {
+
+OpenOptions open_options_from(const lk_open_options* opts, const char* what) {
+  lk_open_options o;
+  std::memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  o.limits = limits_to(Limits{});
+  std::string bad_size = std::string(what) + ": opts->size is not sizeof(lk_open_options) of any known version";
+  if (opts) copy_in(opts, o, bad_size.c_str());
+  OpenOptions oo;
+  if (o.platform) oo.platform = o.platform;
+  oo.platform_explicit = o.platform_explicit != 0;
+  if (opts && opts->size >= offsetof(lk_open_options, limits) + sizeof(size_t)) {
+    if (o.limits.size < sizeof(size_t) || o.limits.size > sizeof(lk_limits))
+      throw InvalidArgument{"opts->limits.size is not sizeof(lk_limits) of any known version"};
+    lk_limits merged = limits_to(Limits{});
+    std::memcpy(&merged, &o.limits, o.limits.size);
+    oo.limits = limits_from(merged);
+  }
+  oo.progress = wrap_progress(o.progress, o.progress_data);
+  return oo;
+}
+
+}  // namespace layerkit::capi
+
 // ---------------------------------------------------------------------------
 // Version and errors
 
@@ -258,7 +162,7 @@ int lk_version_number(void) {
   return LAYERKIT_VERSION_MAJOR * 10000 + LAYERKIT_VERSION_MINOR * 100 + LAYERKIT_VERSION_PATCH;
 }
 
-const char* lk_last_error(void) { return g_error.c_str(); }
+const char* lk_last_error(void) { return last_error().c_str(); }
 
 const char* lk_status_name(lk_status status) {
   int code = 0;  // a C caller may pass any int
@@ -297,22 +201,7 @@ lk_status lk_archive_open(const char* path, const lk_open_options* opts, lk_arch
   return guard([&] {
     need(path, "lk_archive_open: path is NULL");
     need(out, "lk_archive_open: out is NULL");
-    lk_open_options o;
-    std::memset(&o, 0, sizeof o);
-    o.size = sizeof o;
-    o.limits = limits_to(Limits{});
-    if (opts) copy_in(opts, o, "lk_archive_open: opts->size is not sizeof(lk_open_options) of any known version");
-    OpenOptions oo;
-    if (o.platform) oo.platform = o.platform;
-    oo.platform_explicit = o.platform_explicit != 0;
-    if (opts && opts->size >= offsetof(lk_open_options, limits) + sizeof(size_t)) {
-      if (o.limits.size < sizeof(size_t) || o.limits.size > sizeof(lk_limits))
-        throw InvalidArgument{"lk_archive_open: opts->limits.size is not sizeof(lk_limits) of any known version"};
-      lk_limits merged = limits_to(Limits{});
-      std::memcpy(&merged, &o.limits, o.limits.size);
-      oo.limits = limits_from(merged);
-    }
-    oo.progress = wrap_progress(o.progress, o.progress_data);
+    OpenOptions oo = open_options_from(opts, "lk_archive_open");
     auto a = std::make_unique<lk_archive>(Archive::open(path, oo));
     for (const Image& img : a->archive.images()) a->images.push_back(wrap_image(img));
     *out = a.release();

@@ -54,7 +54,7 @@
  *
  * Sections below, in lifecycle order: version and errors; options; archive
  * (open, query, free); image; layers and their entries; history; verify;
- * dedup; JSON documents.
+ * dedup; JSON documents; the image store.
  */
 #ifndef LAYERKIT_H
 #define LAYERKIT_H
@@ -547,6 +547,153 @@ LK_API void lk_dedup_free(lk_dedup *dedup);
  *  Reads each layer's tar headers. *json owned: lk_string_free().
  *  Errors: LK_EINVAL, LK_ENOMEM. */
 LK_API lk_status lk_inspect_json(const lk_archive *archive, const lk_image *image, char **json);
+
+/* ======================================================================== */
+/* Store: a content-addressable image store (an OCI image layout directory)  */
+/* ======================================================================== */
+/*
+ * The store keeps images as an OCI image layout (oci-layout, index.json,
+ * blobs/sha256/...) that every peer tool reads, writing only the blobs it
+ * lacks and verifying each while copying. Writes are atomic (temp file, fsync,
+ * rename, fsync of the directory); concurrent loads are serialised by a lock.
+ * See layerkit/store.hpp for the full semantics. Reports come as JSON (owned:
+ * lk_string_free), with the keys of the CLI's `layerkit store ... --json`.
+ */
+
+typedef struct lk_store lk_store;
+
+/** Opens the store in directory `dir`, creating it when `create` is non-zero
+ *  (and it does not exist). Free with lk_store_free().
+ *  Errors: LK_EINVAL, LK_ENOTFOUND (absent and create == 0), LK_EIO (cannot
+ *  read or write, e.g. a read-only store), LK_EFORMAT (not a store or layout),
+ *  LK_EMALFORMED (a damaged index.json), LK_ENOMEM. */
+LK_API lk_status lk_store_open(const char *dir, int create, lk_store **out);
+/** NULL is a no-op. */
+LK_API void lk_store_free(lk_store *store);
+/** The default store directory: $XDG_DATA_HOME/layerkit/store, else
+ *  ~/.local/share/layerkit/store. *path owned: lk_string_free(). */
+LK_API lk_status lk_store_default_path(char **path);
+/** The store's directory; borrowed (store lifetime). "" for NULL. */
+LK_API const char *lk_store_path(const lk_store *store);
+/** *present = 1 when the store holds the blob named by `digest`.
+ *  Errors: LK_EINVAL, LK_EBADDIGEST. */
+LK_API lk_status lk_store_has_blob(const lk_store *store, const char *digest, int *present);
+
+/** What load reports as it goes, like `docker load`. Strings borrowed for the
+ *  duration of the callback. */
+typedef struct lk_store_event {
+  size_t size;                 /* sizeof(lk_store_event) */
+  int kind;                    /* 0 loading a layer, 1 the layer already exists, 2 an image is loaded */
+  const char *image;           /* the image's first reference, or its short ID */
+  size_t layer;                /* layer index (kinds 0 and 1) */
+  const char *diff_id;         /* kinds 0 and 1 */
+  const char *digest;          /* blob digest (kinds 0, 1); manifest digest (kind 2) */
+  uint64_t bytes;              /* blob bytes (kinds 0, 1) */
+  const char *id;              /* image ID (kind 2) */
+} lk_store_event;
+
+typedef void (*lk_store_event_fn)(const lk_store_event *event, void *user_data);
+
+typedef struct lk_store_load_options {
+  size_t size;                 /* sizeof(lk_store_load_options) */
+  const char *image;           /* only this image of the archive; NULL = all */
+  const lk_open_options *open; /* how to open the archive; NULL = defaults */
+  lk_progress_fn progress;     /* over the archive bytes read; may be NULL */
+  void *progress_data;
+  lk_store_event_fn on_event;  /* may be NULL; called on the calling thread */
+  void *event_data;
+} lk_store_load_options;
+
+/** Zeroes *v and sets v->size: call before passing it to layerkit. */
+static inline void lk_store_load_options_init(lk_store_load_options *v) {
+  memset(v, 0, sizeof *v);
+  v->size = sizeof *v;
+}
+
+/** Loads every image of the archive at `archive` (or opts->image) into the
+ *  store, writing only the blobs it lacks and verifying each digest while
+ *  copying: a blob that does not match never enters the store. Nothing is
+ *  committed unless every image verifies. `opts` and `report_json` may be
+ *  NULL; *report_json is {Images: [{Ref, Id, References, Layers: [...]}], ...}.
+ *  Errors: the lk_archive_open() errors, LK_EDIGEST, LK_ESIZE, LK_ECOUNT,
+ *  LK_EIO (cannot write), LK_ECANCELLED, LK_ENOMEM. */
+LK_API lk_status lk_store_load(lk_store *store, const char *archive, const lk_store_load_options *opts,
+                               char **report_json);
+
+/** One layer of a pull plan, bottom first. Strings borrowed (plan lifetime). */
+typedef struct lk_plan_layer {
+  size_t size;                 /* sizeof(lk_plan_layer) */
+  size_t index;
+  const char *diff_id;
+  const char *digest;          /* blob digest */
+  const char *chain_id;
+  int64_t bytes;               /* blob bytes a pull transfers */
+  int exists_by_chain_id;      /* Docker's rule: "Already exists" */
+  int exists_by_digest;        /* containerd's rule */
+} lk_plan_layer;
+
+/** Zeroes *v and sets v->size. */
+static inline void lk_plan_layer_init(lk_plan_layer *v) {
+  memset(v, 0, sizeof *v);
+  v->size = sizeof *v;
+}
+
+typedef struct lk_plan lk_plan;
+
+/** An offline `docker pull`: which layers of `image` (of `archive`) the store
+ *  already has. Free with lk_plan_free(). Errors: LK_EINVAL, LK_EIO, LK_ENOMEM. */
+LK_API lk_status lk_store_plan(const lk_store *store, const lk_archive *archive, const lk_image *image, lk_plan **out);
+/** Layer count and the byte totals: present (by chain_id) and to transfer. */
+LK_API lk_status lk_plan_totals(const lk_plan *plan, size_t *layers, uint64_t *present_bytes, uint64_t *transfer_bytes);
+/** Fills *layer (layer->size must be set). Errors: LK_EINVAL. */
+LK_API lk_status lk_plan_layer_get(const lk_plan *plan, size_t index, lk_plan_layer *layer);
+/** {Image, Id, Layers: [{Index, DiffID, Digest, ChainID, Size, Status, ExistsByChainID,
+ *  ExistsByDigest}], PresentBytes, TransferBytes}; *json owned: lk_string_free(). */
+LK_API lk_status lk_plan_json(const lk_plan *plan, char **json);
+/** NULL is a no-op. */
+LK_API void lk_plan_free(lk_plan *plan);
+
+typedef enum lk_save_format {
+  LK_SAVE_DOCKER_ARCHIVE = 0,  /* manifest.json + repositories + OCI layout blobs (Docker <= 24 and 25+ load it) */
+  LK_SAVE_OCI_ARCHIVE = 1,     /* an OCI image layout as a tar */
+  LK_SAVE_OCI_LAYOUT = 2       /* an OCI image layout directory */
+} lk_save_format;
+
+typedef struct lk_store_save_options {
+  size_t size;                 /* sizeof(lk_store_save_options) */
+  int format;                  /* an lk_save_format */
+  const char *missing_from;    /* NULL, or a store/layout/archive: write only the layers it lacks */
+  lk_progress_fn progress;     /* over the blob bytes written; may be NULL */
+  void *progress_data;
+} lk_store_save_options;
+
+/** Zeroes *v and sets v->size (format LK_SAVE_DOCKER_ARCHIVE). */
+static inline void lk_store_save_options_init(lk_store_save_options *v) {
+  memset(v, 0, sizeof *v);
+  v->size = sizeof *v;
+}
+
+/** Writes the images named by `refs` (ref_count of them) to `output` ("-" =
+ *  standard output), re-hashing every blob; nothing is left at `output` when
+ *  a blob is corrupt. `opts` and `report_json` may be NULL.
+ *  Errors: LK_EINVAL, LK_ENOTFOUND (a ref), LK_EDIGEST, LK_EIO, LK_ECANCELLED, LK_ENOMEM. */
+LK_API lk_status lk_store_save(const lk_store *store, const char *const *refs, size_t ref_count, const char *output,
+                               const lk_store_save_options *opts, char **report_json);
+/** Every image of the store, as `layerkit store ls --json`; *json owned. */
+LK_API lk_status lk_store_images_json(const lk_store *store, char **json);
+/** Removes references (blobs stay until lk_store_gc). *report_json may be NULL.
+ *  Errors: LK_EINVAL, LK_ENOTFOUND, LK_EIO. */
+LK_API lk_status lk_store_remove(lk_store *store, const char *const *refs, size_t ref_count, char **report_json);
+/** Removes unreferenced blobs and leftovers (mark and sweep); dry_run non-zero
+ *  only reports. *report_json may be NULL. Errors: LK_EINVAL, LK_EIO. */
+LK_API lk_status lk_store_gc(lk_store *store, int dry_run, char **report_json);
+/** Like `docker system df -v`: per image its size, shared and unique size; *json owned. */
+LK_API lk_status lk_store_df_json(const lk_store *store, char **json);
+/** Re-hashes every blob and checks every reference: *ok = 1 when consistent;
+ *  *report_json (may be NULL) lists problems, leftovers and notes.
+ *  Errors: LK_EINVAL, LK_EIO, LK_ECANCELLED, LK_ENOMEM. */
+LK_API lk_status lk_store_verify(const lk_store *store, unsigned threads, lk_progress_fn progress, void *progress_data,
+                                 int *ok, char **report_json);
 
 #ifdef __cplusplus
 } /* extern "C" */

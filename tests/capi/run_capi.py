@@ -10,6 +10,13 @@ import tempfile
 
 exe, samples = sys.argv[1], pathlib.Path(sys.argv[2])
 expected = json.loads((samples / "expected.json").read_text())
+if sys.argv[3:] == ["--store"]:
+    by_file = {i["file"]: i for i in expected["images"]}
+    with tempfile.TemporaryDirectory() as scratch:
+        args = [exe, scratch] + [str(samples / (n + ".docker-archive.tar")) for n in ("base", "runtime", "app")]
+        args.append(",".join(by_file["app.docker-archive.tar"]["diff_ids"]))
+        print("+", " ".join(args), flush=True)
+        sys.exit(subprocess.run(args).returncode)
 status = 0
 for img in expected["images"]:
     if img["format"] != "docker-archive":

@@ -95,6 +95,14 @@ class lk_history(Structure):
     pass
 
 
+class lk_store(Structure):
+    pass
+
+
+class lk_plan(Structure):
+    pass
+
+
 class lk_verify_report(Structure):
     pass
 
@@ -108,6 +116,8 @@ image_p = POINTER(lk_image)
 layer_iter_p = POINTER(lk_layer_iter)
 entry_iter_p = POINTER(lk_entry_iter)
 history_p = POINTER(lk_history)
+store_p = POINTER(lk_store)
+plan_p = POINTER(lk_plan)
 verify_report_p = POINTER(lk_verify_report)
 dedup_p = POINTER(lk_dedup)
 
@@ -292,8 +302,61 @@ class lk_dedup_layer(Structure):
     ]
 
 
+class lk_store_event(Structure):
+    _fields_ = [
+        ("size", c_size_t),
+        ("kind", c_int),
+        ("image", c_char_p),
+        ("layer", c_size_t),
+        ("diff_id", c_char_p),
+        ("digest", c_char_p),
+        ("bytes", c_uint64),
+        ("id", c_char_p),
+    ]
+
+
+# typedef void (*lk_store_event_fn)(const lk_store_event *event, void *user_data);
+lk_store_event_fn = CFUNCTYPE(None, POINTER(lk_store_event), c_void_p)
+
+
+class lk_store_load_options(Structure):
+    _fields_ = [
+        ("size", c_size_t),
+        ("image", c_char_p),
+        ("open", POINTER(lk_open_options)),
+        ("progress", lk_progress_fn),
+        ("progress_data", c_void_p),
+        ("on_event", lk_store_event_fn),
+        ("event_data", c_void_p),
+    ]
+
+
+class lk_plan_layer(Structure):
+    _fields_ = [
+        ("size", c_size_t),
+        ("index", c_size_t),
+        ("diff_id", c_char_p),
+        ("digest", c_char_p),
+        ("chain_id", c_char_p),
+        ("bytes", c_int64),
+        ("exists_by_chain_id", c_int),
+        ("exists_by_digest", c_int),
+    ]
+
+
+class lk_store_save_options(Structure):
+    _fields_ = [
+        ("size", c_size_t),
+        ("format", c_int),
+        ("missing_from", c_char_p),
+        ("progress", lk_progress_fn),
+        ("progress_data", c_void_p),
+    ]
+
+
 STRUCTS = (lk_limits, lk_open_options, lk_image_info, lk_layer_info, lk_entry, lk_history_row, lk_verify_options,
-           lk_problem, lk_dedup_totals, lk_dedup_image, lk_dedup_layer)
+           lk_problem, lk_dedup_totals, lk_dedup_image, lk_dedup_layer, lk_store_event, lk_store_load_options,
+           lk_plan_layer, lk_store_save_options)
 
 
 def new(struct_type):
@@ -370,6 +433,25 @@ PROTOTYPES = (
     ("lk_dedup_free", None, (dedup_p,)),
     # JSON documents
     ("lk_inspect_json", _st, (archive_p, image_p, POINTER(c_void_p))),
+    # store
+    ("lk_store_open", _st, (c_char_p, c_int, POINTER(store_p))),
+    ("lk_store_free", None, (store_p,)),
+    ("lk_store_default_path", _st, (POINTER(c_void_p),)),
+    ("lk_store_path", c_char_p, (store_p,)),
+    ("lk_store_has_blob", _st, (store_p, c_char_p, POINTER(c_int))),
+    ("lk_store_load", _st, (store_p, c_char_p, POINTER(lk_store_load_options), POINTER(c_void_p))),
+    ("lk_store_plan", _st, (store_p, archive_p, image_p, POINTER(plan_p))),
+    ("lk_plan_totals", _st, (plan_p, POINTER(c_size_t), POINTER(c_uint64), POINTER(c_uint64))),
+    ("lk_plan_layer_get", _st, (plan_p, c_size_t, POINTER(lk_plan_layer))),
+    ("lk_plan_json", _st, (plan_p, POINTER(c_void_p))),
+    ("lk_plan_free", None, (plan_p,)),
+    ("lk_store_save", _st, (store_p, POINTER(c_char_p), c_size_t, c_char_p, POINTER(lk_store_save_options),
+                            POINTER(c_void_p))),
+    ("lk_store_images_json", _st, (store_p, POINTER(c_void_p))),
+    ("lk_store_remove", _st, (store_p, POINTER(c_char_p), c_size_t, POINTER(c_void_p))),
+    ("lk_store_gc", _st, (store_p, c_int, POINTER(c_void_p))),
+    ("lk_store_df_json", _st, (store_p, POINTER(c_void_p))),
+    ("lk_store_verify", _st, (store_p, c_uint, lk_progress_fn, c_void_p, POINTER(c_int), POINTER(c_void_p))),
 )
 
 # ---------------------------------------------------------------------------

@@ -291,6 +291,20 @@ NULL_CALLS = [  # (function, arguments with every pointer NULL)
     ("lk_dedup_layer_image", (None, 0, 0, None)),
     ("lk_dedup_json", (None, None)),
     ("lk_inspect_json", (None, None, None)),
+    ("lk_store_open", (None, 0, None)),
+    ("lk_store_default_path", (None,)),
+    ("lk_store_has_blob", (None, None, None)),
+    ("lk_store_load", (None, None, None, None)),
+    ("lk_store_plan", (None, None, None, None)),
+    ("lk_plan_totals", (None, None, None, None)),
+    ("lk_plan_layer_get", (None, 0, None)),
+    ("lk_plan_json", (None, None)),
+    ("lk_store_save", (None, None, 0, None, None, None)),
+    ("lk_store_images_json", (None, None)),
+    ("lk_store_remove", (None, None, 0, None)),
+    ("lk_store_gc", (None, 0, None)),
+    ("lk_store_df_json", (None, None)),
+    ("lk_store_verify", (None, 0, _capi.NULL_PROGRESS, None, None, None)),
 ]
 
 
@@ -308,7 +322,7 @@ def test_null_arguments_fail_with_einval():
     assert status_fns == {n for n, _ in NULL_CALLS}
     # The frees are no-ops on NULL; the two queries answer harmlessly.
     for name in ("lk_archive_free", "lk_layer_iter_free", "lk_entry_iter_free", "lk_history_free",
-                 "lk_verify_report_free", "lk_dedup_free", "lk_string_free"):
+                 "lk_verify_report_free", "lk_dedup_free", "lk_string_free", "lk_store_free", "lk_plan_free"):
         getattr(lib, name)(None)
     assert lib.lk_verify_report_ok(None) == 0
     assert lib.lk_archive_format(None) in (b"", None)
