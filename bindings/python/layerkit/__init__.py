@@ -19,6 +19,8 @@ from ._capi import SUPPORTED_MAJOR, Status, StringList, library_path, version, v
 from .archive import (LIMIT_FIELDS, MATCH_HISTORY_WITHOUT_LAYER, MATCH_LAYER_WITHOUT_HISTORY, MATCH_OK, Archive,
                       DedupImage, DedupLayer, DedupResult, DedupTotals, Entry, HistoryRow, Image, ImageInfo, Layer,
                       VerifyReport, dedup, default_limits)
+from .store import Store
+from .store import default_path as default_store_path
 from .errors import (ERRORS, AmbiguousError, BadDigestError, CancelledError, CountMismatchError, DigestMismatchError,
                      FormatError, InternalError, InvalidArgumentError, InvalidDigestError, LayerkitError,
                      LimitExceededError, MalformedError, NotFoundError, OutOfMemoryError, ReadError,
@@ -32,7 +34,7 @@ __all__ = [
     # API
     "Archive", "Image", "ImageInfo", "Layer", "Entry", "HistoryRow", "VerifyReport", "DedupResult", "DedupImage",
     "DedupLayer", "DedupTotals", "dedup", "default_limits", "LIMIT_FIELDS", "MATCH_OK",
-    "MATCH_HISTORY_WITHOUT_LAYER", "MATCH_LAYER_WITHOUT_HISTORY",
+    "MATCH_HISTORY_WITHOUT_LAYER", "MATCH_LAYER_WITHOUT_HISTORY", "Store", "default_store_path",
     # errors
     "ERRORS", "LayerkitError", "InvalidArgumentError", "ReadError", "NotFoundError", "FormatError", "TruncatedError",
     "DigestMismatchError", "SizeMismatchError", "CountMismatchError", "LimitExceededError", "UnsupportedError",
