@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_progress.hpp"
 #include "layerkit/archive.hpp"
 #include "layerkit/dedup.hpp"
 #include "layerkit/error.hpp"
@@ -317,37 +318,7 @@ std::int64_t now_unix() {
       .count();
 }
 
-// Progress on stderr, only when it is a terminal.
-class Progress {
- public:
-  explicit Progress(const char* what, bool enabled) : what_(what), on_(enabled && ::isatty(2)) {}
-  ~Progress() { done(); }
-  ProgressFn fn() {
-    if (!on_) return {};
-    return [this](std::uint64_t done, std::uint64_t total) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_ < std::chrono::milliseconds(100) && done < total) return true;
-      last_ = now;
-      if (total)
-        std::fprintf(stderr, "\r%s %s / %s (%d%%)   ", what_, text::human_size(double(done)).c_str(),
-                     text::human_size(double(total)).c_str(), int(done * 100 / total));
-      else
-        std::fprintf(stderr, "\r%s %s   ", what_, text::human_size(double(done)).c_str());
-      shown_ = true;
-      return true;
-    };
-  }
-  void done() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-    shown_ = false;
-  }
-
- private:
-  const char* what_;
-  bool on_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point last_{};
-};
+using cli::Progress;
 
 Archive open_archive(const Args& a, const std::string& path) {
   OpenOptions o;

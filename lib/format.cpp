@@ -11,26 +11,9 @@
 #include "json.hpp"
 #include "layer_scan.hpp"
 #include "layerkit/error.hpp"
+#include "oci.hpp"
 
 namespace layerkit {
-
-namespace media {
-constexpr std::string_view oci_index = "application/vnd.oci.image.index.v1+json";
-constexpr std::string_view oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view oci_config = "application/vnd.oci.image.config.v1+json";
-constexpr std::string_view docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
-constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view docker_config = "application/vnd.docker.container.image.v1+json";
-constexpr std::string_view docker_layer = "application/vnd.docker.image.rootfs.diff.tar";
-constexpr std::string_view docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-constexpr std::string_view docker_layer_zstd = "application/vnd.docker.image.rootfs.diff.tar.zstd";
-}  // namespace media
-
-namespace annotation {
-constexpr std::string_view ref_name = "org.opencontainers.image.ref.name";
-constexpr std::string_view containerd_name = "io.containerd.image.name";
-constexpr std::string_view reference_type = "vnd.docker.reference.type";
-}  // namespace annotation
 
 const char* format_name(Format f) noexcept {
   switch (f) {
@@ -45,12 +28,10 @@ const char* format_name(Format f) noexcept {
 
 namespace {
 
-bool is_index_type(std::string_view mt) { return mt == media::oci_index || mt == media::docker_list; }
+bool is_index_type(std::string_view mt) { return media::is_index(mt); }
 bool is_manifest_type(std::string_view mt) { return mt == media::oci_manifest || mt == media::docker_manifest; }
-bool is_image_config_type(std::string_view mt) { return mt == media::oci_config || mt == media::docker_config; }
-bool is_foreign_type(std::string_view mt) {
-  return mt.find("foreign") != std::string_view::npos || mt.find("nondistributable") != std::string_view::npos;
-}
+bool is_image_config_type(std::string_view mt) { return media::is_image_config(mt); }
+bool is_foreign_type(std::string_view mt) { return media::is_foreign_layer(mt); }
 
 std::string layer_media_type(Compression c) {
   switch (c) {
@@ -87,33 +68,6 @@ std::string join_refs(const std::vector<std::string>& refs) {
   return s;
 }
 
-// Parses an OCI descriptor object (descriptor.md).
-Descriptor parse_descriptor(const json::Value& v, const json::Path& at) {
-  json::require_object(v, at);
-  Descriptor d;
-  d.media_type = json::opt_string(v, "mediaType", at).value_or("");
-  std::string digest = json::req_string(v, "digest", at);
-  try {
-    d.digest = Digest::parse(digest);
-  } catch (const Error& e) {
-    throw Error(e.code(), fmt::format("{}: {}", at.key("digest").str(), e.what()));
-  }
-  d.size = json::opt_int(v, "size", at, 0, INT64_MAX).value_or(-1);
-  if (d.size < 0) throw Error(Errc::malformed, fmt::format("{}: required field is missing", at.key("size").str()));
-  d.urls = json::string_array(v, "urls", at);
-  d.annotations = json::string_map(v, "annotations", at);
-  if (const json::Value* p = json::find_non_null(v, "platform")) {
-    json::Path pat = at.key("platform");
-    json::require_object(*p, pat);
-    Platform pl;
-    pl.os = json::opt_string(*p, "os", pat).value_or("");
-    pl.architecture = json::opt_string(*p, "architecture", pat).value_or("");
-    pl.variant = json::opt_string(*p, "variant", pat).value_or("");
-    pl.os_version = json::opt_string(*p, "os.version", pat).value_or("");
-    d.platform = pl;
-  }
-  return d;
-}
 
 // Reads the archive into the Impl.
 class Reader {

@@ -70,20 +70,6 @@ bool valid_reference(std::string_view r) {
 
 namespace {
 
-Descriptor parse_descriptor_value(const json::Value& v, const json::Path& at) {
-  json::require_object(v, at);
-  Descriptor d;
-  d.media_type = json::opt_string(v, "mediaType", at).value_or("");
-  std::string digest = json::req_string(v, "digest", at);
-  try {
-    d.digest = Digest::parse(digest);
-  } catch (const Error& e) {
-    throw Error(e.code(), fmt::format("{}: {}", at.key("digest").str(), e.what()));
-  }
-  d.size = json::opt_int(v, "size", at, 0, INT64_MAX).value_or(-1);
-  d.annotations = json::string_map(v, "annotations", at);
-  return d;
-}
 
 [[noreturn]] void corrupt(Errc code, const std::string& root, std::string what) {
   if (what.rfind(root + ": ", 0) == 0) what.erase(0, root.size() + 2);  // the core names the layout already
@@ -208,9 +194,9 @@ std::optional<LayerMeta> meta_from_json(std::string_view text, const Digest& dig
 
 std::string oci_layer_media_type(Compression c, std::string_view what) {
   switch (c) {
-    case Compression::none: return std::string(storemedia::oci_layer);
-    case Compression::gzip: return std::string(storemedia::oci_layer) + "+gzip";
-    case Compression::zstd: return std::string(storemedia::oci_layer) + "+zstd";
+    case Compression::none: return std::string(media::oci_layer);
+    case Compression::gzip: return std::string(media::oci_layer) + "+gzip";
+    case Compression::zstd: return std::string(media::oci_layer) + "+zstd";
     default:
       throw Error(Errc::unsupported, fmt::format("{}: a {}-compressed layer has no OCI media type; the store keeps "
                                                  "layers as they are and cannot describe this one",
@@ -234,13 +220,13 @@ std::vector<IndexEntry> parse_index_entries(std::string_view bytes, const Limits
     throw Error(Errc::limit_exceeded, fmt::format("index.json: more than {} entries", limits.images_per_archive));
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
     IndexEntry e;
-    e.descriptor = parse_descriptor_value((*list)[i], lat.index(i));
+    e.descriptor = parse_descriptor((*list)[i], lat.index(i), false);
     if (e.descriptor.size < 0)
       throw Error(Errc::malformed, fmt::format("{}: required field is missing", lat.index(i).key("size").str()));
-    if (auto it = e.descriptor.annotations.find(std::string(storemedia::ref_name));
+    if (auto it = e.descriptor.annotations.find(std::string(annotation::ref_name));
         it != e.descriptor.annotations.end())
       e.ref_name = it->second;
-    if (auto it = e.descriptor.annotations.find(std::string(storemedia::containerd_name));
+    if (auto it = e.descriptor.annotations.find(std::string(annotation::containerd_name));
         it != e.descriptor.annotations.end())
       e.containerd_name = it->second;
     out.push_back(std::move(e));
@@ -280,8 +266,8 @@ json::Value index_descriptor_value(const Descriptor& d, const std::string& ref, 
   v.AddMember("size", json::Value(static_cast<int64_t>(d.size)), a);
   if (!ref.empty()) {
     json::Value ann(rapidjson::kObjectType);
-    ann.AddMember(str(storemedia::containerd_name), str(qualified_reference(ref)), a);
-    ann.AddMember(str(storemedia::ref_name), str(ref), a);
+    ann.AddMember(str(annotation::containerd_name), str(qualified_reference(ref)), a);
+    ann.AddMember(str(annotation::ref_name), str(ref), a);
     v.AddMember("annotations", ann, a);
   }
   if (platform) {
@@ -295,7 +281,7 @@ json::Value index_descriptor_value(const Descriptor& d, const std::string& ref, 
 }
 
 std::string empty_index_json() {
-  return fmt::format("{{\"schemaVersion\":2,\"mediaType\":\"{}\",\"manifests\":[]}}", storemedia::oci_index);
+  return fmt::format("{{\"schemaVersion\":2,\"mediaType\":\"{}\",\"manifests\":[]}}", media::oci_index);
 }
 
 std::optional<Platform> config_platform(const Image& img) {
@@ -359,7 +345,7 @@ void Store::Impl::prepare_for_writing() const {
     { TempFile probe(tmp(), "probe"); }  // fail now, not after reading a whole archive
     if (storefs::exists(layout_path()) && storefs::exists(index_path())) return;
     auto lock = FileLock::acquire(index_lock_path(), true, true);
-    if (!storefs::exists(layout_path())) storefs::write_file_atomic(tmp(), layout_path(), storemedia::oci_layout_file);
+    if (!storefs::exists(layout_path())) storefs::write_file_atomic(tmp(), layout_path(), media::oci_layout_file);
     if (!storefs::exists(index_path())) storefs::write_file_atomic(tmp(), index_path(), empty_index_json());
   } catch (const Error& e) {
     if (e.code() != Errc::io) throw;
@@ -495,7 +481,7 @@ std::set<std::string> Store::Impl::reachable(bool strict) const {
     // Layers and configs are leaves. Anything else may refer to blobs: a
     // manifest or index whose descriptor names another media type is still
     // walked (gc must never remove what is reachable), if it reads as one.
-    bool known = storemedia::is_index(d.media_type) || storemedia::is_manifest(d.media_type);
+    bool known = media::is_index(d.media_type) || media::is_manifest(d.media_type);
     bool leaf = d.media_type.find(".layer.") != std::string::npos ||
                 d.media_type.find("rootfs.diff") != std::string::npos ||
                 d.media_type.find("config") != std::string::npos ||
@@ -550,14 +536,14 @@ std::set<std::string> Store::Impl::reachable(bool strict) const {
         if (const json::Value* list = json::find_non_null(doc, k)) {
           json::require_array(*list, at.key(k));
           for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
-            Descriptor c = parse_descriptor_value((*list)[i], at.key(k).index(i));
+            Descriptor c = parse_descriptor((*list)[i], at.key(k).index(i), false);
             walk(c, fmt::format("{} {}[{}]", what, k, i), depth + 1);
           }
         }
       }
       for (const char* k : {"config", "subject"}) {
         if (const json::Value* c = json::find_non_null(doc, k))
-          walk(parse_descriptor_value(*c, at.key(k)), fmt::format("{} {}", what, k), depth + 1);
+          walk(parse_descriptor(*c, at.key(k), false), fmt::format("{} {}", what, k), depth + 1);
       }
     } catch (const Error&) {
       if (strict) throw;
@@ -730,7 +716,7 @@ void check_manifest_matches(const std::string& bytes, const Digest& config, cons
   json::require_object(doc, at);
   const json::Value* c = json::find_non_null(doc, "config");
   if (!c) throw Error(Errc::malformed, fmt::format("{}: required field is missing", at.key("config").str()));
-  Descriptor cd = parse_descriptor_value(*c, at.key("config"));
+  Descriptor cd = parse_descriptor(*c, at.key("config"), false);
   if (cd.digest != config)
     throw Error(Errc::digest_mismatch,
                 fmt::format("{}: names config {}, but the image's config is {}", what, cd.digest.str(), config.str()));
@@ -740,7 +726,7 @@ void check_manifest_matches(const std::string& bytes, const Digest& config, cons
     throw Error(Errc::count_mismatch,
                 fmt::format("{}: lists {} layers, the archive {} layers", what, n, layers.size()));
   for (rapidjson::SizeType i = 0; i < n; ++i) {
-    Descriptor ld = parse_descriptor_value((*ls)[i], at.key("layers").index(i));
+    Descriptor ld = parse_descriptor((*ls)[i], at.key("layers").index(i), false);
     if (ld.digest != layers[i].digest)
       throw Error(Errc::digest_mismatch, fmt::format("{}: layer {} is {}, but the archive's layer {} is {}", what, i,
                                                      ld.digest.str(), i, layers[i].digest.str()));
@@ -764,9 +750,9 @@ std::string synthesize_manifest(const Image& img, const std::vector<LoadedLayer>
   w.Key("schemaVersion");
   w.Int(2);
   w.Key("mediaType");
-  w.String(storemedia::oci_manifest.data(), static_cast<rapidjson::SizeType>(storemedia::oci_manifest.size()));
+  w.String(media::oci_manifest.data(), static_cast<rapidjson::SizeType>(media::oci_manifest.size()));
   w.Key("config");
-  desc(storemedia::oci_config, img.id(), img.config_json.size());
+  desc(media::oci_config, img.id(), img.config_json.size());
   w.Key("layers");
   w.StartArray();
   for (const LoadedLayer& l : layers) desc(l.media_type, l.digest, l.size);
@@ -787,8 +773,8 @@ std::string manifest_media_type(const std::string& bytes, const Descriptor* decl
     }
   } catch (const Error&) {
   }
-  if (declared && storemedia::is_manifest(declared->media_type)) return declared->media_type;
-  return std::string(storemedia::oci_manifest);
+  if (declared && media::is_manifest(declared->media_type)) return declared->media_type;
+  return std::string(media::oci_manifest);
 }
 
 }  // namespace
@@ -1029,7 +1015,7 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
                              o.open.limits);
     } else {
       manifest = synthesize_manifest(img, t.loaded.layers);
-      md.media_type = std::string(storemedia::oci_manifest);
+      md.media_type = std::string(media::oci_manifest);
       md.digest = digest_of(manifest);
       t.loaded.manifest_synthesized = true;
     }
@@ -1107,10 +1093,10 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
                                     .value_or(Digest());
           if (v.HasMember("annotations") && v["annotations"].IsObject()) {
             const json::Value& an = v["annotations"];
-            if (an.HasMember(storemedia::ref_name.data()) && an[storemedia::ref_name.data()].IsString())
-              e.ref_name = an[storemedia::ref_name.data()].GetString();
-            if (an.HasMember(storemedia::containerd_name.data()) && an[storemedia::containerd_name.data()].IsString())
-              e.containerd_name = an[storemedia::containerd_name.data()].GetString();
+            if (an.HasMember(annotation::ref_name.data()) && an[annotation::ref_name.data()].IsString())
+              e.ref_name = an[annotation::ref_name.data()].GetString();
+            if (an.HasMember(annotation::containerd_name.data()) && an[annotation::containerd_name.data()].IsString())
+              e.containerd_name = an[annotation::containerd_name.data()].GetString();
           }
           return e;
         };

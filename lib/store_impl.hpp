@@ -12,27 +12,11 @@
 
 #include "json.hpp"
 #include "layerkit/store.hpp"
+#include "oci.hpp"
 #include "store_fs.hpp"
 
 namespace layerkit {
 
-namespace storemedia {
-constexpr std::string_view oci_layout_file = "{\"imageLayoutVersion\":\"1.0.0\"}";
-constexpr std::string_view oci_index = "application/vnd.oci.image.index.v1+json";
-constexpr std::string_view oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view oci_config = "application/vnd.oci.image.config.v1+json";
-constexpr std::string_view oci_layer = "application/vnd.oci.image.layer.v1.tar";
-constexpr std::string_view oci_artifact_manifest = "application/vnd.oci.artifact.manifest.v1+json";
-constexpr std::string_view docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
-constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view ref_name = "org.opencontainers.image.ref.name";
-constexpr std::string_view containerd_name = "io.containerd.image.name";
-
-inline bool is_index(std::string_view mt) { return mt == oci_index || mt == docker_list; }
-inline bool is_manifest(std::string_view mt) {
-  return mt == oci_manifest || mt == docker_manifest || mt == oci_artifact_manifest;
-}
-}  // namespace storemedia
 
 /// What layerkit records about a layer blob in .layerkit/layers/<alg>/<hex>.
 struct LayerMeta {

@@ -283,12 +283,12 @@ SaveReport Store::save(const std::vector<std::string>& refs, const std::string& 
   index.SetObject();
   auto& a = index.GetAllocator();
   index.AddMember("schemaVersion", 2, a);
-  index.AddMember("mediaType", json::Value(storemedia::oci_index.data(), a), a);
+  index.AddMember("mediaType", json::Value(media::oci_index.data(), a), a);
   json::Value list(rapidjson::kArrayType);
   for (const Out& x : outs) {
     Descriptor md = *x.si->image.manifest;
     md.size = static_cast<std::int64_t>(x.si->image.manifest_json.size());
-    if (md.media_type.empty()) md.media_type = std::string(storemedia::oci_manifest);
+    if (md.media_type.empty()) md.media_type = std::string(media::oci_manifest);
     auto pl = config_platform(x.si->image);
     if (x.refs.empty()) list.PushBack(index_descriptor_value(md, "", pl ? &*pl : nullptr, a), a);
     for (const std::string& r : x.refs) list.PushBack(index_descriptor_value(md, r, pl ? &*pl : nullptr, a), a);
@@ -419,7 +419,7 @@ SaveReport Store::save(const std::vector<std::string>& refs, const std::string& 
   }
   sink->add_file("index.json", index_json);
   if (o.format == SaveFormat::docker_archive) sink->add_file("manifest.json", manifest_json);
-  sink->add_file("oci-layout", std::string(storemedia::oci_layout_file));
+  sink->add_file("oci-layout", std::string(media::oci_layout_file));
   if (!repositories_json.empty()) sink->add_file("repositories", repositories_json);
   sink->commit();
   return rep;
