@@ -32,7 +32,7 @@ inline lk_status fail(lk_status code, const std::string& message) {
 }
 
 struct InvalidArgument {
-  const char* what;
+  std::string what;  // owned: a message may be built from pieces that do not outlive the throw
 };
 
 // Runs the body, mapping every exception to a status and a message.

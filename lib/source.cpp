@@ -182,6 +182,7 @@ class MemoryReader final : public ByteReader {
   explicit MemoryReader(std::string_view b) : b_(b) {}
   std::size_t read(void* buf, std::size_t n) override {
     n = std::min(n, b_.size() - pos_);
+    if (n == 0) return 0;  // an empty view may have no data pointer at all
     std::memcpy(buf, b_.data() + pos_, n);
     pos_ += n;
     return n;
