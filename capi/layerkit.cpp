@@ -47,6 +47,7 @@ struct lk_entry_iter {
   };
   std::vector<Entry> entries;
   std::string tar_problem;
+  lk_status tar_status = LK_OK;
   std::size_t next = 0;
   const Entry* current = nullptr;
 };
@@ -422,7 +423,10 @@ lk_status lk_layer_entries(const lk_archive* archive, const lk_image* image, siz
     }
     auto it = std::make_unique<lk_entry_iter>();
     LayerScan s = archive->archive.list_layer(*layer, [&](const LayerEntry& e) { it->entries.push_back({e, {}}); });
-    if (!s.tar_ok) it->tar_problem = s.tar_problem;
+    if (!s.tar_ok) {
+      it->tar_problem = s.tar_problem;
+      it->tar_status = static_cast<lk_status>(s.tar_error);
+    }
     for (auto& x : it->entries) {
       lk_entry& c = x.c;
       std::memset(&c, 0, sizeof c);
@@ -485,6 +489,11 @@ lk_status lk_entry_iter_xattr(const lk_entry_iter* iter, size_t index, const cha
 }
 
 const char* lk_entry_iter_tar_problem(const lk_entry_iter* iter) { return iter ? iter->tar_problem.c_str() : ""; }
+
+lk_status lk_entry_iter_status(const lk_entry_iter* iter) {
+  if (!iter) return fail(LK_EINVAL, "lk_entry_iter_status: iter is NULL");
+  return iter->tar_status;
+}
 
 void lk_entry_iter_free(lk_entry_iter* iter) { delete iter; }
 

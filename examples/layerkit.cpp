@@ -584,11 +584,7 @@ int cmd_ls(const Args& a) {
     std::vector<LayerEntry> entries;
     LayerScan s = ar.list_layer(*l, [&](const LayerEntry& e) { entries.push_back(e); });
     if (!s.tar_ok && !damaged) {
-      auto has = [&](const char* w) { return s.tar_problem.find(w) != std::string::npos; };
-      Errc code = has("runcated") || has("No progress is possible") ? Errc::truncated
-                  : has("too large") || has("too long") || has("too much memory") ? Errc::limit_exceeded
-                                                                                   : Errc::malformed;
-      damaged.emplace(code,
+      damaged.emplace(s.tar_error,
                       fmt::format("{}: layer {} ({}) is not a complete tar: {}", ar.path(), l->index,
                                   l->member.empty() ? ar.path() : l->member, s.tar_problem));
     }

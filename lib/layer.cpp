@@ -318,7 +318,23 @@ bool open_tar(struct archive* t, LayerScan& scan, CallbackError& err) {
 
 }  // namespace
 
+LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest& req);
+
+// Sorts libarchive's complaint about a damaged layer into a code.
+Errc classify_tar_problem(const std::string& problem) {
+  auto has = [&](const char* w) { return problem.find(w) != std::string::npos; };
+  if (has("runcated") || has("No progress is possible") || has("ends early")) return Errc::truncated;
+  if (has("too large") || has("too long") || has("too much memory")) return Errc::limit_exceeded;
+  return Errc::malformed;
+}
+
 LayerScan scan_layer(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest& req) {
+  LayerScan scan = scan_layer_raw(in, blob_bytes, req);
+  if (!scan.tar_ok) scan.tar_error = classify_tar_problem(scan.tar_problem);
+  return scan;
+}
+
+LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest& req) {
   LayerScan scan;
   scan.depth = req.depth;
   const bool full = req.depth == ScanDepth::full;

@@ -597,11 +597,11 @@ Store Store::open(const std::string& dir, const StoreOptions& options) {
     return Store(std::move(impl));  // created by the first write
   }
   if (!storefs::is_directory(impl->root))
-    throw Error(Errc::invalid_argument, fmt::format("store {} is not a directory", dir));
+    throw Error(Errc::format_unknown, fmt::format("store {} is not a directory", dir));
   if (!storefs::exists(impl->index_path()) && !storefs::exists(impl->layout_path())) {
     for (const auto& name : storefs::list_dir(impl->root))  // (another process may be creating the store)
       if (name != ".layerkit" && name != "oci-layout" && name != "index.json" && name != "blobs")
-        throw Error(Errc::invalid_argument,
+        throw Error(Errc::format_unknown,
                     fmt::format("store {} is neither empty nor an OCI image layout (no index.json, no oci-layout; it "
                                 "holds {:?})",
                                 dir, name));
@@ -1495,6 +1495,7 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
         }
       }
     } catch (const Error& e) {
+      if (e.code() == Errc::cancelled) throw;  // the caller asked to stop: not a finding about the store
       std::string what = e.what();
       if (what.rfind(s.root + ": ", 0) == 0) what.erase(0, s.root.size() + 2);
       problem("unreadable", "index.json", "", "", what);

@@ -18,6 +18,7 @@
 
 #include "layerkit/compression.hpp"
 #include "layerkit/digest.hpp"
+#include "layerkit/error.hpp"
 #include "layerkit/options.hpp"
 
 namespace layerkit {
@@ -86,6 +87,10 @@ struct LayerScan {
   /// the digests are still computed over whatever bytes there are.
   bool tar_ok = true;
   std::string tar_problem;           ///< why tar_ok is false
+  /// The code of that problem, as `layerkit ls` fails with it: truncated (the
+  /// stream ends early), limit_exceeded (a header or zstd window beyond the
+  /// decoder's bounds) or malformed; Errc::ok when tar_ok.
+  Errc tar_error = Errc::ok;
 };
 
 /// Reads a layer stored as a plain file (a layer tar, .tar.gz or .tar.zst).

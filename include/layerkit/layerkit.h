@@ -368,6 +368,10 @@ LK_API lk_status lk_entry_iter_xattr(const lk_entry_iter *iter, size_t index, co
                                      const void **value, size_t *length);
 /** "" when the layer is a complete tar, else why not; borrowed (iterator lifetime). */
 LK_API const char *lk_entry_iter_tar_problem(const lk_entry_iter *iter);
+/** LK_OK when the layer is a complete tar, else what `layerkit ls` fails with:
+ *  LK_ETRUNCATED (it ends early), LK_ELIMIT (a header beyond libarchive's
+ *  bounds, a zstd window too large) or LK_EMALFORMED. LK_EINVAL for NULL. */
+LK_API lk_status lk_entry_iter_status(const lk_entry_iter *iter);
 /** NULL is a no-op. */
 LK_API void lk_entry_iter_free(lk_entry_iter *iter);
 

@@ -1,9 +1,10 @@
 package layerkit
 
-// This file holds the only //export of the package; its preamble must hold
+// This file holds the //export functions of the package; its preamble must hold
 // declarations only (cgo copies it into the generated export file).
 
 /*
+#include <stddef.h>
 #include <stdint.h>
 */
 import "C"
@@ -18,9 +19,11 @@ import (
 // never on two threads at once.
 type ProgressFunc func(done, total uint64) bool
 
-// progress is one registered callback. C sees only its integer handle.
+// progress is one registered callback (a ProgressFunc, and for Store.Load
+// an event callback too). C sees only its integer handle.
 type progress struct {
-	fn        ProgressFunc
+	fn        ProgressFunc    // may be nil when onEvent is set
+	onEvent   func(LoadEvent) // Store.Load events; nil otherwise
 	handle    uintptr
 	mu        sync.Mutex // callbacks come from C threads; guards the fields below
 	cancelled bool
@@ -38,10 +41,17 @@ var progressTable = struct {
 // newProgress registers fn and returns its entry; nil (handle 0: no
 // callback) when fn is nil. Pair with release.
 func newProgress(fn ProgressFunc) *progress {
-	if fn == nil {
+	return newCallbacks(fn, nil)
+}
+
+// newCallbacks registers a progress callback and an event callback under one
+// handle, so that a panic in either cancels at the next progress call; nil
+// when both are nil.
+func newCallbacks(fn ProgressFunc, onEvent func(LoadEvent)) *progress {
+	if fn == nil && onEvent == nil {
 		return nil
 	}
-	p := &progress{fn: fn}
+	p := &progress{fn: fn, onEvent: onEvent}
 	progressTable.Lock()
 	defer progressTable.Unlock()
 	for {
@@ -86,6 +96,17 @@ func (p *progress) didPanic() bool {
 	return p.panicked
 }
 
+// wasCancelled reports whether the callback asked to stop (returned false
+// or panicked) during the C call.
+func (p *progress) wasCancelled() bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cancelled
+}
+
 // repanic re-raises, on the caller's goroutine, a panic the callback raised
 // on the C side. Call it after the C call has returned and its results are
 // freed.
@@ -123,6 +144,9 @@ func layerkitGoProgress(done, total C.uint64_t, handle C.uintptr_t) (ret C.int) 
 	if p.cancelled {
 		return 1
 	}
+	if p.fn == nil {
+		return 0 // registered for its events only
+	}
 	returned := false
 	defer func() {
 		if returned {
@@ -141,4 +165,45 @@ func layerkitGoProgress(done, total C.uint64_t, handle C.uintptr_t) (ret C.int) 
 		return 1
 	}
 	return 0
+}
+
+// layerkitGoStoreEvent is the Go side of the C trampoline lkgo_store_event
+// (lk_store_event_fn), called on the thread of the lk_store_load call. The
+// strings are borrowed for the duration of the call: they are copied first.
+// A panic in the user's callback is recovered here (it must not unwind
+// through C frames): later events are dropped, the next progress call
+// cancels the load, and repanic re-raises the panic after the call.
+//
+//export layerkitGoStoreEvent
+func layerkitGoStoreEvent(kind C.int, image *C.char, layer C.size_t, diffID, digest *C.char,
+	bytes C.uint64_t, id *C.char, handle C.uintptr_t) {
+	p := lookupProgress(uintptr(handle))
+	if p == nil || p.onEvent == nil {
+		return
+	}
+	ev := LoadEvent{
+		Kind:   LoadEventKind(kind),
+		Image:  C.GoString(image),
+		Layer:  int(layer),
+		DiffID: C.GoString(diffID),
+		Digest: C.GoString(digest),
+		Bytes:  uint64(bytes),
+		ID:     C.GoString(id),
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.panicked {
+		return
+	}
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		p.panicVal = recover()
+		p.panicked = true
+		p.cancelled = true
+	}()
+	p.onEvent(ev)
+	returned = true
 }

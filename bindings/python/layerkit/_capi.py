@@ -407,6 +407,7 @@ PROTOTYPES = (
     ("lk_entry_iter_xattr", _st, (entry_iter_p, c_size_t, POINTER(c_char_p), POINTER(c_void_p),
                                   POINTER(c_size_t))),
     ("lk_entry_iter_tar_problem", c_char_p, (entry_iter_p,)),
+    ("lk_entry_iter_status", _st, (entry_iter_p,)),
     ("lk_entry_iter_free", None, (entry_iter_p,)),
     # history
     ("lk_image_history", _st, (archive_p, image_p, c_int, lk_progress_fn, c_void_p, POINTER(history_p))),

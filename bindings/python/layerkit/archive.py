@@ -19,7 +19,7 @@ from typing import Dict, Optional, Tuple
 
 from . import _capi
 from ._capi import INT64_MIN, Status, StringList, lib
-from .errors import CancelledError, MalformedError, TruncatedError, check
+from .errors import ERRORS, CancelledError, MalformedError, check
 
 __all__ = ["Archive", "Image", "ImageInfo", "Layer", "HistoryRow", "VerifyReport", "DedupResult", "DedupImage",
            "DedupLayer", "DedupTotals", "dedup", "default_limits", "LIMIT_FIELDS", "MATCH_OK",
@@ -246,9 +246,10 @@ def _read_entries(archive, image_ptr, layer_index):
                              sparse=bool(e.sparse), whiteout=bool(e.whiteout), opaque=bool(e.opaque),
                              xattrs=xattrs))
         problem = _s(lib.lk_entry_iter_tar_problem(it))
+        status = lib.lk_entry_iter_status(it)
     finally:
         lib.lk_entry_iter_free(it)
-    return out, problem
+    return out, problem, status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -696,11 +697,10 @@ class Image:
         of Entry, read from tar headers only. Raises MalformedError or
         TruncatedError (with the entries listed so far in .entries) when the
         layer is not a complete tar."""
-        out, problem = _read_entries(self._archive, self._ptr, int(layer_index))
-        if problem:
-            cls = TruncatedError if "runcated" in problem else MalformedError
-            err = cls(_capi.Status.ETRUNCATED if cls is TruncatedError else _capi.Status.EMALFORMED,
-                      "layer %d is not a complete tar: %s" % (layer_index, problem))
+        out, problem, status = _read_entries(self._archive, self._ptr, int(layer_index))
+        if status != 0:
+            err = ERRORS.get(status, MalformedError)(status, "layer %d is not a complete tar: %s" % (layer_index,
+                                                                                                  problem))
             err.entries = out
             raise err
         return out

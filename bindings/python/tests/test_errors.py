@@ -274,6 +274,7 @@ NULL_CALLS = [  # (function, arguments with every pointer NULL)
     ("lk_layer_entries", (None, None, 0, None)),
     ("lk_entry_iter_next", (None, None)),
     ("lk_entry_iter_xattr", (None, 0, None, None, None)),
+    ("lk_entry_iter_status", (None,)),
     ("lk_image_history", (None, None, 0, _capi.NULL_PROGRESS, None, None)),
     ("lk_history_count", (None, None)),
     ("lk_history_row_get", (None, 0, None)),
