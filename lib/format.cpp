@@ -11,6 +11,7 @@
 #include "json.hpp"
 #include "layer_scan.hpp"
 #include "layerkit/error.hpp"
+#include "layerkit/text.hpp"
 #include "oci.hpp"
 
 namespace layerkit {
@@ -361,9 +362,14 @@ class Reader {
         if (c.image_path == leaf.path && c.member == leaf.manifest_member) c.image_path = img.index_path;
       img.manifest = leaf.desc;
       img.manifest_json = leaf.manifest_json;
-      for (const std::string& r : leaf.refs)
-        if (std::find(img.references.begin(), img.references.end(), r) == img.references.end())
-          img.references.push_back(r);
+      // Docker writes a name twice: "busybox:latest" in manifest.json and
+      // "docker.io/library/busybox:latest" in index.json. One image, one name.
+      for (const std::string& r : leaf.refs) {
+        bool known = std::any_of(img.references.begin(), img.references.end(), [&](const std::string& k) {
+          return k == r || text::split_repo_tag(k) == text::split_repo_tag(r);
+        });
+        if (!known) img.references.push_back(r);
+      }
       return;
     }
   }

@@ -20,7 +20,7 @@ namespace layerkit {
 enum class Errc : int {
   ok = 0,
   invalid_argument = -1,  ///< a caller passed a bad argument (bad option, unknown image ref)
-  io = -2,                ///< the operating system refused a read (open, read, seek, stat)
+  io = -2,                ///< the operating system refused a read or a write (open, read, write, rename, fsync)
   not_found = -3,         ///< a member, blob or image that must exist is absent
   format_unknown = -4,    ///< the input is not any archive or layout layerkit knows
   truncated = -5,         ///< a tar, compressed stream or member ends early

@@ -90,7 +90,7 @@ typedef enum lk_status {
   LK_OK = 0,
   LK_DONE = 1,              /* not an error: an iterator has no more items */
   LK_EINVAL = -1,           /* a bad argument: NULL pointer, bad options size, unknown image ref */
-  LK_EIO = -2,              /* the operating system refused a read */
+  LK_EIO = -2,              /* the operating system refused a read or a write */
   LK_ENOTFOUND = -3,        /* a path, member, blob or image that must exist is absent */
   LK_EFORMAT = -4,          /* not an archive or layout layerkit knows */
   LK_ETRUNCATED = -5,       /* a tar, compressed stream or member ends early */
