@@ -3,6 +3,8 @@
 // metadata records, index.json helpers and the view of the stored images.
 #pragma once
 
+#include <algorithm>
+
 #include <map>
 #include <optional>
 #include <set>
@@ -12,11 +14,34 @@
 
 #include "json.hpp"
 #include "layerkit/store.hpp"
+#include <fmt/format.h>
+
+#include "layerkit/error.hpp"
 #include "oci.hpp"
 #include "store_fs.hpp"
 
 namespace layerkit {
 
+
+/// An image's name in messages: its first reference, else its short ID.
+inline std::string short_name(const Image& img) {
+  if (!img.references.empty()) return img.references.front();
+  if (!img.id().empty()) return img.id().short_hex();
+  return "image " + img.index_path;
+}
+
+inline bool is_hex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+/// Throws `code` saying the store at `root` is damaged (the core's message
+/// loses its own "root: " prefix) and how to look closer.
+[[noreturn]] inline void corrupt(Errc code, const std::string& root, std::string what) {
+  if (what.rfind(root + ": ", 0) == 0) what.erase(0, root.size() + 2);
+  throw Error(code, fmt::format("store {}: {}; the store is damaged: run `layerkit store verify`", root, what));
+}
 
 /// What layerkit records about a layer blob in .layerkit/layers/<alg>/<hex>.
 struct LayerMeta {
