@@ -268,6 +268,7 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     return size < 0 || storefs::file_size(s.blob_path(d)) == size;
   };
 
+  std::optional<std::map<std::string, Digest>> stored_chains;  // chain_id -> blob, read when first needed
   for (ImageToLoad& t : todo) {
     const Image& img = *t.img;
     const Image& simg = src.images()[t.pos];
@@ -282,8 +283,20 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
       ll.diff_id = l.diff_id.value_or(Digest());
       std::optional<LayerMeta> meta;
       if (!l.present) {
-        // A thin archive: acceptable when the store has exactly this blob.
-        const Digest& d = l.descriptor.digest;
+        // A thin archive: acceptable when the store has exactly this blob, or —
+        // as `docker load` decides, by chain_id — the same layer on the same
+        // layers, stored in another compression (save --missing-from leaves a
+        // docker-archive's layer out on that ground).
+        Digest d = l.descriptor.digest;
+        if ((d.empty() || !have(d)) && l.chain_id) {
+          if (!stored_chains) {
+            stored_chains.emplace();
+            for (const StoreImage& si : s.read_images(false, false))
+              for (const StoreLayer& sl : si.layers)
+                if (sl.present && sl.chain_id) stored_chains->emplace(sl.chain_id->str(), sl.descriptor.digest);
+          }
+          if (auto it = stored_chains->find(l.chain_id->str()); it != stored_chains->end()) d = it->second;
+        }
         if (d.empty() || !have(d))
           throw Error(Errc::not_found,
                       fmt::format("{}: the blob {} is absent from the archive, and the store does not have it; "
@@ -365,7 +378,13 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     // Manifest: as the archive has it, or synthesized (deterministically).
     std::string manifest;
     Descriptor md;
-    if (img.manifest && !img.manifest_json.empty()) {
+    // A layer taken from the store in another compression (a thin archive)
+    // makes the archive's manifest name blobs the store does not have.
+    bool same_blobs = true;
+    for (std::size_t i = 0; i < img.layers.size() && i < t.loaded.layers.size(); ++i)
+      if (!img.layers[i].descriptor.digest.empty() && img.layers[i].descriptor.digest != t.loaded.layers[i].digest)
+        same_blobs = false;
+    if (img.manifest && !img.manifest_json.empty() && same_blobs) {
       manifest = img.manifest_json;
       md = *img.manifest;
       md.media_type = manifest_media_type(manifest, &md, o.open.limits);

@@ -4,12 +4,14 @@ layout; thin archives (--missing-from). skopeo copies what layerkit writes
 and the digests are compared; layerkit reads its own output back identically."""
 import json
 import os
+import pathlib
 import subprocess
 
 import pytest
 
 from conftest import CLI, PyStore, lkutil, sh, skopeo, small, snapshot
 
+SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "samples"
 REF = {"base": "localhost/corpus/base:1.0", "runtime": "localhost/corpus/runtime:1.0", "app": "localhost/corpus/app:1.0"}
 
 
@@ -233,3 +235,29 @@ def test_save_errors_leave_no_output(full, tmp_path):
     r = full.run("save", REF["base"])
     assert r.rc == 2 and "-o" in r.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "store"]
+
+
+def test_thin_archive_across_compressions(tmp_path, lk):
+    """A store holding app in gzip (from an OCI archive) saves app thin for a
+    store holding base uncompressed: `docker load` (and so the docker-archive
+    thin save) goes by chain_id, so the base layers are left out although their
+    blobs differ; the target store loads it, reusing its own base blobs."""
+    samples = SAMPLES
+    src, target = tmp_path / "src", tmp_path / "target"
+    assert lk("store", "load", "--store", src, samples / "app.oci-archive.tar").rc == 0
+    assert lk("store", "load", "--store", target, samples / "base.docker-archive.tar").rc == 0
+    thin = tmp_path / "thin.tar"
+    r = lk("store", "save", "--store", src, "-o", thin, "--missing-from", target, "localhost/layerkit-sample/app:1.0")
+    assert r.rc == 0, r
+    r = lk("store", "load", "--store", target, "--json", thin)
+    assert r.rc == 0, r
+    exp = json.loads((samples / "expected.json").read_text())
+    oci = [i for i in exp["images"] if i["file"] == "app.oci-archive.tar"][0]
+    (img,) = r.json()["Images"]
+    assert [l["Status"] for l in img["Layers"]] == ["Already exists"] * 2 + ["Loading layer"] * 4
+    assert img["Id"] == oci["id"]
+    assert lk("store", "verify", "--store", target).rc == 0
+    # The loaded image reads back with the sample's diff_ids (its base blobs are the uncompressed ones).
+    r = lk("inspect", "--image", "localhost/layerkit-sample/app:1.0", target)
+    assert r.rc == 0, r
+    assert r.json()[0]["RootFS"]["Layers"] == oci["diff_ids"]
