@@ -133,7 +133,10 @@ OpenOptions open_options_from(const lk_open_options* opts, const char* what);
 
 }  // namespace layerkit::capi
 
+struct lk_archive;
+
 struct lk_image {
+  const lk_archive* owner = nullptr;  // the archive whose images() holds img
   const layerkit::Image* img = nullptr;
   std::string manifest_digest, manifest_media_type;
   std::vector<std::string> lists[10];
@@ -146,4 +149,13 @@ struct lk_archive {
   std::vector<std::unique_ptr<lk_image>> images;
   explicit lk_archive(layerkit::Archive a) : archive(std::move(a)) {}
 };
+
+namespace layerkit::capi {
+// An image handle passed with an archive must be one of that archive's: the
+// core would otherwise read another archive's members by this one's index.
+inline void need_own_image(const lk_archive* archive, const lk_image* image, const char* fn) {
+  if (image && image->owner != archive)
+    throw InvalidArgument{std::string(fn) + ": the image belongs to another archive"};
+}
+}  // namespace layerkit::capi
 

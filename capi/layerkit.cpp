@@ -204,7 +204,10 @@ lk_status lk_archive_open(const char* path, const lk_open_options* opts, lk_arch
     need(out, "lk_archive_open: out is NULL");
     OpenOptions oo = open_options_from(opts, "lk_archive_open");
     auto a = std::make_unique<lk_archive>(Archive::open(path, oo));
-    for (const Image& img : a->archive.images()) a->images.push_back(wrap_image(img));
+    for (const Image& img : a->archive.images()) {
+      a->images.push_back(wrap_image(img));
+      a->images.back()->owner = a.get();
+    }
     *out = a.release();
     return LK_OK;
   });
@@ -330,6 +333,7 @@ lk_status lk_image_layers(const lk_archive* archive, const lk_image* image, int 
     need(archive, "lk_image_layers: archive is NULL");
     need(image, "lk_image_layers: image is NULL");
     need(out, "lk_image_layers: out is NULL");
+    need_own_image(archive, image, "lk_image_layers");
     const Image& img = *image->img;
     std::vector<Archive::ScanResult> scans;
     if (read_sizes) {
@@ -412,6 +416,7 @@ lk_status lk_layer_entries(const lk_archive* archive, const lk_image* image, siz
   return guard([&] {
     need(archive, "lk_layer_entries: archive is NULL");
     need(out, "lk_layer_entries: out is NULL");
+    need_own_image(archive, image, "lk_layer_entries");
     const Layer* layer = nullptr;
     if (image) {
       if (layer_index >= image->img->layers.size()) throw InvalidArgument{"lk_layer_entries: layer index out of range"};
@@ -507,6 +512,7 @@ lk_status lk_image_history(const lk_archive* archive, const lk_image* image, int
     need(archive, "lk_image_history: archive is NULL");
     need(image, "lk_image_history: image is NULL");
     need(out, "lk_image_history: out is NULL");
+    need_own_image(archive, image, "lk_image_history");
     HistoryOptions ho;
     ho.layer_details = layer_details != 0;
     ho.progress = wrap_progress(progress, progress_data);
@@ -524,6 +530,8 @@ lk_status lk_image_history(const lk_archive* archive, const lk_image* image, int
       c.empty_layer = r.empty_layer ? 1 : 0;
       c.content_bytes = r.size;
       c.layer_index = r.layer_index ? static_cast<std::int64_t>(*r.layer_index) : -1;
+      static_assert(int(HistoryRow::Match::no_layer) == LK_MATCH_NO_LAYER &&
+                    int(HistoryRow::Match::no_history) == LK_MATCH_NO_HISTORY && LK_MATCH_OK == 0);
       c.match = static_cast<int>(r.match);
       c.diff_id = r.diff_id.str().c_str();
       c.digest = r.digest.str().c_str();
@@ -655,6 +663,7 @@ lk_status lk_dedup_add(lk_dedup* dedup, const lk_archive* archive, const lk_imag
     need(archive, "lk_dedup_add: archive is NULL");
     need(image, "lk_dedup_add: image is NULL");
     need(ref, "lk_dedup_add: ref is NULL");
+    need_own_image(archive, image, "lk_dedup_add");
     dedup->inputs.push_back({&archive->archive, image->img, ref});
     return LK_OK;
   });
@@ -762,6 +771,7 @@ lk_status lk_inspect_json(const lk_archive* archive, const lk_image* image, char
   return guard([&] {
     need(archive, "lk_inspect_json: archive is NULL");
     need(json, "lk_inspect_json: json is NULL");
+    need_own_image(archive, image, "lk_inspect_json");
     std::vector<const Image*> imgs;
     if (image) imgs.push_back(image->img);
     else

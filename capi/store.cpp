@@ -98,6 +98,9 @@ lk_status lk_store_load(lk_store* store, const char* archive, const lk_store_loa
         lk_store_event c;
         std::memset(&c, 0, sizeof c);
         c.size = sizeof c;
+        static_assert(int(LoadEvent::Kind::layer_loading) == LK_STORE_EVENT_LOADING_LAYER &&
+                      int(LoadEvent::Kind::layer_exists) == LK_STORE_EVENT_LAYER_EXISTS &&
+                      int(LoadEvent::Kind::image_loaded) == LK_STORE_EVENT_IMAGE_LOADED);
         c.kind = static_cast<int>(e.kind);
         c.image = e.image.c_str();
         c.layer = e.layer;
@@ -121,6 +124,7 @@ lk_status lk_store_plan(const lk_store* store, const lk_archive* archive, const 
     need(archive, "lk_store_plan: archive is NULL");
     need(image, "lk_store_plan: image is NULL");
     need(out, "lk_store_plan: out is NULL");
+    need_own_image(archive, image, "lk_store_plan");
     auto p = std::make_unique<lk_plan>();
     p->plan = store->store.plan(archive->archive, *image->img);
     for (const PlanLayer& l : p->plan.layers) {

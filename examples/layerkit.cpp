@@ -4,6 +4,7 @@
 // Exit status: 0 success, 1 verification failed, 2 bad input or usage.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -86,13 +87,16 @@ IMAGE ID is the first 12 hex digits of the config digest; SIZE is Docker's
 image size (the sum of its layers' content sizes, decimal units). Untagged
 images show <none> <none>. Artifacts (OCI manifests whose config is not an
 image config) are listed only with --all.
+An archive that cannot be opened is reported on stderr, the others are
+still listed, and the exit status is 2.
 
 Options:
   --json            one JSON object per row: Repository, Tag, ID, Digest,
                     CreatedAt, CreatedSince, Size (bytes), Archive
   -q, --quiet       print image IDs only
   --no-trunc        print full image IDs
-  -a, --all         include OCI artifacts and images whose blobs are missing
+  -a, --all         include OCI artifacts and manifests whose config is
+                    absent (their IMAGE ID shows <missing>)
   --image REF, --platform P, --threads N   (see `layerkit --help`)
 )";
 
@@ -106,6 +110,8 @@ Manifest, Layers [{MediaType, Digest, Size, DiffID, ChainID,
 UncompressedSize, ContentSize, Compression, Foreign, Present, URLs}],
 Missing [{What, Digest, Member}] and Archive {Path, Format}.
 Sizes are integers in bytes. Reads every layer's tar headers.
+An archive that cannot be opened is reported on stderr, the others are
+still printed, and the exit status is 2.
 
 Options:
   --image REF, --platform P, --threads N   (see `layerkit --help`)
@@ -122,7 +128,8 @@ IMAGE is the 12-hex image ID on the newest row and <missing> below; CREATED
 is "N units ago" ("N/A" before the year 2000); CREATED BY has tabs turned
 into spaces and is cut to 45 columns with "…"; SIZE is the layer's content
 size as Docker's store reports it (0B for rows that made no layer).
-The archive must hold one image, or pick one with --image.
+The archive must hold one image, or pick one with --image. A lone layer
+tar has no history: list it with `layerkit ls`.
 
 Options:
   -H, --human=BOOL  human-readable times and sizes (default true);
@@ -133,8 +140,11 @@ Options:
                     and uncompressed bytes and chain_id; history entries and
                     layers that do not line up are shown as such
   --json            one JSON object per row: ID, CreatedAt, CreatedSince,
-                    CreatedBy, Size (bytes), Comment (+ DiffID, Digest,
-                    ChainID, CompressedSize, UncompressedSize with --layers)
+                    CreatedBy, Size (bytes), Comment; with --layers also
+                    LayerIndex, DiffID, Digest, ChainID, CompressedSize,
+                    UncompressedSize and Match ("ok", "no layer" for a
+                    non-empty entry without a layer, "no history" for a
+                    layer without an entry)
   --image REF, --platform P, --threads N   (see `layerkit --help`)
 )";
 
@@ -146,12 +156,21 @@ decompression, every descriptor size, the config digest (the image ID), the
 manifest and index digests, and the counts of layers, diff_ids and non-empty
 history entries. Every mismatch is reported, each naming the image, the
 layer, the archive member, the expected and the actual value.
-Shows progress on a terminal. Exits 1 when anything does not match.
+A lone layer tar (no image) has nothing declaring its digests: verify prints
+the blob digest and diff_id it computes and checks it is a complete tar.
+An archive that cannot be opened is reported and the others still verified.
+Shows progress on a terminal.
+
+Exit status: 0 all verified, 1 a mismatch, 2 an archive could not be opened
+(or bad usage).
 
 Options:
-  --json            {OK, Images: [{Ref, Id, OK, Layers: [{Index, Digest,
-                    DiffID, OK, Present, Foreign}]}], Problems: [{Image,
-                    Layer, Member, Kind, Expected, Actual, Message}], Notes}
+  --json            {Archive, OK, LoneLayer, Images: [{Ref, Id, OK, Layers:
+                    [{Index, Digest, DiffID, OK, Present, Foreign}]}],
+                    Problems: [{Image, Layer, Member, Kind, Expected,
+                    Actual, Message}], Notes}, or {Archive, OK: false,
+                    Error: {Code, Message}} for one that cannot be opened;
+                    an array of these for several archives
   -q, --quiet       no progress and no per-layer lines; problems only
   --image REF, --platform P, --threads N   (see `layerkit --help`)
 )";
@@ -206,6 +225,7 @@ struct Args {
   std::string platform = "linux/amd64";
   bool platform_explicit = false;
   unsigned threads = 0;
+  std::vector<std::pair<std::string, std::string>> given;  // (canonical name, as spelled), for the per-command check
 };
 
 bool parse_bool(const std::string& opt, const std::string& v) {
@@ -241,6 +261,10 @@ Args parse_args(int argc, char** argv) {
       name = w.substr(0, eq);
       inl = w.substr(eq + 1);
     }
+    static const std::map<std::string, std::string> canonical = {
+        {"-h", "--help"}, {"-q", "--quiet"}, {"-a", "--all"}, {"-H", "--human"}, {"--format", "--json"}};
+    auto c = canonical.find(name);
+    a.given.emplace_back(c == canonical.end() ? name : c->second, name);
     if (name == "-h" || name == "--help") a.help = true;
     else if (name == "--json") a.json = inl ? parse_bool(name, *inl) : true;
     else if (name == "--format") {
@@ -325,11 +349,30 @@ Archive open_archive(const Args& a, const std::string& path) {
   for (const auto& [name, value] : a.limits) set_limit(o.limits, name, value);
   o.platform = a.platform;
   o.platform_explicit = a.platform_explicit;
-  Progress p("reading", true);
+  Progress p("reading", !a.quiet && !a.json);
   o.progress = p.fn();
   Archive ar = Archive::open(path, o);
   for (const auto& w : ar.warnings()) std::fprintf(stderr, "layerkit: %s: warning: %s\n", path.c_str(), w.c_str());
   return ar;
+}
+
+void report_error(const Error& e) { std::fprintf(stderr, "layerkit: %s [%s]\n", e.what(), errc_name(e.code())); }
+
+// Opens every archive of a multi-archive command. One that cannot be opened
+// is reported and skipped, so the others still answer; `failed` makes the
+// exit status 2 at the end.
+std::vector<Archive> open_all(const Args& a, bool& failed) {
+  std::vector<Archive> out;
+  out.reserve(a.archives.size());
+  for (const auto& p : a.archives) {
+    try {
+      out.push_back(open_archive(a, p));
+    } catch (const Error& e) {
+      report_error(e);
+      failed = true;
+    }
+  }
+  return out;
 }
 
 std::vector<const Image*> pick_images(const Archive& ar, const Args& a, bool include_all) {
@@ -349,8 +392,10 @@ std::string size_cell(std::int64_t bytes, bool human) {
 }
 
 int cmd_images(const Args& a) {
-  std::vector<Archive> archives;
-  for (const auto& p : a.archives) archives.push_back(open_archive(a, p));
+  bool failed = false;
+  std::vector<Archive> archives = open_all(a, failed);
+  const int status = failed ? kUsage : kOk;
+  if (archives.empty()) return status;  // nothing opened: the errors are the whole answer
   struct Row {
     const Archive* ar;
     const Image* img;
@@ -378,7 +423,7 @@ int cmd_images(const Args& a) {
       sizes.push_back(r.size);
     }
     fmt::print("{}\n", images_json(ars, imgs, sizes, now));
-    return kOk;
+    return status;
   }
   auto id_of = [&](const Image& img) {
     if (img.id().empty()) return std::string("<missing>");
@@ -386,7 +431,7 @@ int cmd_images(const Args& a) {
   };
   if (a.quiet) {
     for (const Row& r : rows) fmt::print("{}\n", id_of(*r.img));
-    return kOk;
+    return status;
   }
   text::TabWriter tw;
   tw.add_row({"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
@@ -400,15 +445,17 @@ int cmd_images(const Args& a) {
     }
   }
   fmt::print("{}", tw.str());
-  return kOk;
+  return status;
 }
 
 int cmd_inspect(const Args& a) {
   // One JSON array over all archives.
   std::string out = "[";
   bool first = true;
-  for (const auto& p : a.archives) {
-    Archive ar = open_archive(a, p);
+  bool failed = false;
+  std::vector<Archive> archives = open_all(a, failed);
+  if (archives.empty()) return kUsage;  // nothing opened: the errors are the whole answer
+  for (const Archive& ar : archives) {
     auto imgs = pick_images(ar, a, true);
     std::string part = inspect_json(ar, imgs, true, a.threads);
     // Splice the array's elements into the combined array.
@@ -422,7 +469,7 @@ int cmd_inspect(const Args& a) {
   }
   out += first ? "]" : "\n]";
   fmt::print("{}\n", out);
-  return kOk;
+  return failed ? kUsage : kOk;
 }
 
 const Image& single_image(const Archive& ar, const Args& a) {
@@ -440,6 +487,9 @@ const Image& single_image(const Archive& ar, const Args& a) {
 int cmd_history(const Args& a) {
   if (a.archives.size() != 1) throw UsageError("history takes exactly one ARCHIVE");
   Archive ar = open_archive(a, a.archives[0]);
+  if (ar.loose_layer())
+    throw Error(Errc::not_found, fmt::format("{}: a lone layer tar, no image and so no history (list its "
+                                             "entries with `layerkit ls {}`)", ar.path(), ar.path()));
   const Image& img = single_image(ar, a);
   HistoryOptions ho;
   ho.layer_details = a.layers;
@@ -503,21 +553,29 @@ int cmd_history(const Args& a) {
 }
 
 int cmd_verify(const Args& a) {
-  bool all_ok = true;
-  std::string json_out;
+  int status = kOk;
+  std::vector<std::string> json_parts;
   for (const auto& path : a.archives) {
-    Archive ar = open_archive(a, path);
+    std::optional<Archive> ar;
+    try {
+      ar.emplace(open_archive(a, path));
+    } catch (const Error& e) {
+      // Not even openable: the worst outcome, but the other archives still get verified.
+      report_error(e);
+      status = kUsage;
+      if (a.json) json_parts.push_back(open_error_json(path, e, a.archives.size() == 1));
+      continue;
+    }
     VerifyOptions vo;
     vo.image = a.image;
     vo.threads = a.threads;
     Progress p("verifying", !a.quiet && !a.json);
     vo.progress = p.fn();
-    VerifyReport rep = verify(ar, vo);
+    VerifyReport rep = verify(*ar, vo);
     p.done();
-    all_ok = all_ok && rep.ok;
+    if (!rep.ok && status == kOk) status = kFailed;
     if (a.json) {
-      if (a.archives.size() == 1) json_out = verify_json(rep);
-      else json_out += (json_out.empty() ? "[" : ",") + verify_json(rep, false);
+      json_parts.push_back(verify_json(rep, a.archives.size() == 1));
       continue;
     }
     if (!a.quiet) {
@@ -533,15 +591,28 @@ int cmd_verify(const Args& a) {
           fmt::print("  {} layer {:<3} {}\n", state, l.index, detail);
         }
       }
+      if (rep.lone_layer)
+        fmt::print("lone layer tar (no image, nothing declares its digests)\n  digest  {}\n  diff_id {}\n",
+                   rep.lone_layer->digest.empty() ? "-" : rep.lone_layer->digest.str(),
+                   rep.lone_layer->diff_id.empty() ? "-" : rep.lone_layer->diff_id.str());
       for (const auto& n : rep.notes) fmt::print("note: {}\n", n);
     }
     for (const Problem& pr : rep.problems) fmt::print("problem [{}]: {}\n", pr.kind, pr.message);
-    fmt::print("{}: {}\n", path,
-               rep.ok ? "verified"
-                      : fmt::format("{} problem{}", rep.problems.size(), rep.problems.size() == 1 ? "" : "s"));
+    std::string verdict = !rep.ok ? fmt::format("{} problem{}", rep.problems.size(), rep.problems.size() == 1 ? "" : "s")
+                          : rep.lone_layer ? "a complete layer tar, no image"
+                                           : "verified";
+    fmt::print("{}: {}\n", path, verdict);
   }
-  if (a.json) fmt::print("{}{}\n", json_out, a.archives.size() == 1 ? "" : "]");
-  return all_ok ? kOk : kFailed;
+  if (a.json) {
+    if (a.archives.size() == 1) {
+      fmt::print("{}\n", json_parts.at(0));
+    } else {
+      std::string out;
+      for (const auto& part : json_parts) out += (out.empty() ? "[" : ",") + part;
+      fmt::print("{}]\n", out.empty() ? "[" : out);
+    }
+  }
+  return status;
 }
 
 // `tar -tv` style mode string: type letter then rwx triplets with s/S/t/T.
@@ -621,7 +692,7 @@ int cmd_ls(const Args& a) {
 int cmd_dedup(const Args& a) {
   std::vector<Archive> archives;
   archives.reserve(a.archives.size());
-  for (const auto& p : a.archives) archives.push_back(open_archive(a, p));
+  for (const auto& p : a.archives) archives.push_back(open_archive(a, p));  // a total needs every archive
   std::vector<DedupInput> inputs;
   std::map<std::string, int> seen;
   for (const Archive& ar : archives) {
@@ -675,10 +746,19 @@ int main(int argc, char** argv) {
   Args a;
   try {
     a = parse_args(argc, argv);
-    static const std::map<std::string, std::pair<int (*)(const Args&), const char*>> commands = {
-        {"images", {cmd_images, kImagesHelp}},   {"inspect", {cmd_inspect, kInspectHelp}},
-        {"history", {cmd_history, kHistoryHelp}}, {"verify", {cmd_verify, kVerifyHelp}},
-        {"dedup", {cmd_dedup, kDedupHelp}},       {"ls", {cmd_ls, kLsHelp}},
+    struct Command {
+      int (*run)(const Args&);
+      const char* help;
+      bool one_archive;
+      std::vector<std::string> options;  // beyond --help, --json, --limit, --platform, --image
+    };
+    static const std::map<std::string, Command> commands = {
+        {"images", {cmd_images, kImagesHelp, false, {"--quiet", "--no-trunc", "--all", "--threads"}}},
+        {"inspect", {cmd_inspect, kInspectHelp, false, {"--threads"}}},
+        {"history", {cmd_history, kHistoryHelp, true, {"--quiet", "--no-trunc", "--human", "--layers", "--threads"}}},
+        {"verify", {cmd_verify, kVerifyHelp, false, {"--quiet", "--threads"}}},
+        {"dedup", {cmd_dedup, kDedupHelp, false, {"--threads"}}},
+        {"ls", {cmd_ls, kLsHelp, true, {"--layer"}}},
     };
     if (a.command == "version") {
       fmt::print("layerkit {}\n", LAYERKIT_VERSION_STRING);
@@ -686,7 +766,7 @@ int main(int argc, char** argv) {
     }
     if (a.command.empty() || a.command == "help") {
       if (!a.archives.empty() && commands.count(a.archives[0])) {
-        fmt::print("{}", commands.at(a.archives[0]).second);
+        fmt::print("{}", commands.at(a.archives[0]).help);
         return kOk;
       }
       fmt::print(a.help || a.command == "help" ? stdout : stderr, "{}", kMainHelp);
@@ -694,17 +774,27 @@ int main(int argc, char** argv) {
     }
     auto it = commands.find(a.command);
     if (it == commands.end()) throw UsageError(fmt::format("unknown command {:?} (try `layerkit --help`)", a.command));
+    const Command& cmd = it->second;
     if (a.help) {
-      fmt::print("{}", it->second.second);
+      fmt::print("{}", cmd.help);
       return kOk;
     }
+    for (const auto& [o, spelled] : a.given) {
+      static const std::vector<std::string> everywhere = {"--help", "--json", "--limit", "--platform", "--image",
+                                                          "--version"};
+      if (std::find(everywhere.begin(), everywhere.end(), o) == everywhere.end() &&
+          std::find(cmd.options.begin(), cmd.options.end(), o) == cmd.options.end())
+        throw UsageError(fmt::format("{} does not take {} (see `layerkit {} --help`)", a.command, spelled, a.command));
+    }
+    if (cmd.one_archive && a.archives.size() != 1)
+      throw UsageError(fmt::format("{} takes exactly one ARCHIVE, got {}", a.command, a.archives.size()));
     if (a.archives.empty()) throw UsageError(fmt::format("{} needs at least one ARCHIVE", a.command));
-    return it->second.first(a);
+    return cmd.run(a);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "layerkit: %s\n", e.what());
+    std::fprintf(stderr, "layerkit: %s [usage]\n", e.what());
     return kUsage;
   } catch (const Error& e) {
-    std::fprintf(stderr, "layerkit: %s [%s]\n", e.what(), errc_name(e.code()));
+    report_error(e);
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "layerkit: internal error: %s\n", e.what());

@@ -640,7 +640,7 @@ int store_main(int argc, char** argv) {
     }
     return it->second.first(a);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "layerkit: store: %s\n", e.what());
+    std::fprintf(stderr, "layerkit: store: %s [usage]\n", e.what());
     return kUsage;
   } catch (const Error& e) {
     std::fprintf(stderr, "layerkit: store %s: %s [%s]\n", a.command.c_str(), e.what(), errc_name(e.code()));

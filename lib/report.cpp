@@ -278,8 +278,23 @@ std::string history_json(const std::vector<HistoryRow>& rows, bool layers, std::
 std::string verify_json(const VerifyReport& report, bool pretty) {
   return render(pretty, [&](auto& w) {
     w.StartObject();
+    key(w, "Archive");
+    put(w, report.archive);
     key(w, "OK");
     w.Bool(report.ok);
+    key(w, "LoneLayer");
+    if (report.lone_layer) {
+      w.StartObject();
+      key(w, "Digest");
+      digest_or_null(w, report.lone_layer->digest);
+      key(w, "DiffID");
+      digest_or_null(w, report.lone_layer->diff_id);
+      key(w, "OK");
+      w.Bool(report.lone_layer->ok);
+      w.EndObject();
+    } else {
+      w.Null();
+    }
     key(w, "Images");
     w.StartArray();
     for (const VerifiedImage& i : report.images) {
@@ -336,6 +351,24 @@ std::string verify_json(const VerifyReport& report, bool pretty) {
     w.EndArray();
     key(w, "Notes");
     strings(w, report.notes);
+    w.EndObject();
+  });
+}
+
+std::string open_error_json(const std::string& archive, const Error& error, bool pretty) {
+  return render(pretty, [&](auto& w) {
+    w.StartObject();
+    key(w, "Archive");
+    put(w, archive);
+    key(w, "OK");
+    w.Bool(false);
+    key(w, "Error");
+    w.StartObject();
+    key(w, "Code");
+    put(w, std::string(errc_name(error.code())));
+    key(w, "Message");
+    put(w, std::string(error.what()));
+    w.EndObject();
     w.EndObject();
   });
 }

@@ -33,6 +33,27 @@ std::string where(const std::string& image, std::optional<std::size_t> layer, co
 
 VerifyReport verify(const Archive& archive, const VerifyOptions& options) {
   VerifyReport r;
+  r.archive = archive.path();
+  if (const auto& lone = archive.loose_layer(); lone && options.image.empty()) {
+    // Nothing declares its digests: compute them, and check that it is a whole tar.
+    auto scans = archive.scan_many({&*lone}, ScanDepth::full, 1, options.progress);
+    VerifiedLayer vl;
+    vl.present = true;
+    const std::string name = "lone layer";
+    if (!scans[0].scan) {
+      add(r, name, 0, "", "unreadable", "", errc_name(scans[0].error),
+          fmt::format("{}: cannot be read: {}", archive.path(), scans[0].message));
+    } else {
+      vl.digest = scans[0].scan->blob_digest;
+      vl.diff_id = scans[0].scan->diff_id;
+      if (!scans[0].scan->tar_ok)
+        add(r, name, 0, "", "tar", "a complete tar stream", scans[0].scan->tar_problem,
+            fmt::format("{}: not a complete tar stream: {}", archive.path(), scans[0].scan->tar_problem));
+    }
+    vl.ok = r.ok;
+    r.lone_layer = vl;
+    return r;
+  }
   std::vector<const Image*> images;
   if (!options.image.empty()) {
     images.push_back(&archive.find_image(options.image));

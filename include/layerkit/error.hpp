@@ -19,9 +19,9 @@ namespace layerkit {
 /// Error codes. Values are stable (they equal the C ABI's LK_E* values).
 enum class Errc : int {
   ok = 0,
-  invalid_argument = -1,  ///< a caller passed a bad argument (bad option, unknown image ref)
+  invalid_argument = -1,  ///< a caller passed a bad argument (bad option or limit, index out of range)
   io = -2,                ///< the operating system refused a read or a write (open, read, write, rename, fsync)
-  not_found = -3,         ///< a member, blob or image that must exist is absent
+  not_found = -3,         ///< a path, member, blob or image that must exist is absent (also an image ref matching nothing)
   format_unknown = -4,    ///< the input is not any archive or layout layerkit knows
   truncated = -5,         ///< a tar, compressed stream or member ends early
   digest_mismatch = -6,   ///< content does not hash to the digest that names it

@@ -19,8 +19,9 @@
  *              LK_DONE (1) is not an error: an iterator is exhausted.
  *  Messages.   After a failure, lk_last_error() returns a message naming what is
  *              wrong (an archive member, a JSON field, a layer) and why. It is
- *              per thread, never NULL, and valid until the next lk_ call on the
- *              same thread.
+ *              per thread and never NULL. A successful call leaves it as it
+ *              was, so read it only right after a failure; it stays valid until
+ *              the next failing lk_ call on the same thread.
  *  Handles.    Opaque pointers. A function that creates one takes an out
  *              parameter `lk_x **out`; the caller owns the result and releases
  *              it with the matching lk_x_free(), named in each declaration.
@@ -41,8 +42,10 @@
  *              first `size` bytes. A size this library does not know fails with
  *              LK_EINVAL.
  *  Arguments.  Pointer arguments must not be NULL unless documented otherwise;
- *              a NULL one fails with LK_EINVAL. Using a handle after its free is
- *              undefined behaviour, as in any C library.
+ *              a NULL one fails with LK_EINVAL. A function taking an lk_archive
+ *              and an lk_image fails with LK_EINVAL when the image is not one
+ *              of that archive's. Using a handle after its free is undefined
+ *              behaviour, as in any C library.
  *  Threads.    A handle may be used by one thread at a time. Separate handles
  *              may be used on separate threads concurrently. Long operations may
  *              use worker threads internally; callbacks are then called from
@@ -89,7 +92,7 @@ LK_API int lk_version_number(void);
 typedef enum lk_status {
   LK_OK = 0,
   LK_DONE = 1,              /* not an error: an iterator has no more items */
-  LK_EINVAL = -1,           /* a bad argument: NULL pointer, bad options size, unknown image ref */
+  LK_EINVAL = -1,           /* a bad argument: NULL pointer, bad options size, index out of range */
   LK_EIO = -2,              /* the operating system refused a read or a write */
   LK_ENOTFOUND = -3,        /* a path, member, blob or image that must exist is absent */
   LK_EFORMAT = -4,          /* not an archive or layout layerkit knows */
@@ -108,8 +111,9 @@ typedef enum lk_status {
   LK_ENOMEM = -17           /* out of memory */
 } lk_status;
 
-/** The message of the last failure on this thread ("" if none). Never NULL;
- *  valid until the next lk_ call on this thread. */
+/** The message of the last failure on this thread ("" if none yet). Never
+ *  NULL; valid until the next failing lk_ call on this thread (successful
+ *  calls do not clear it). */
 LK_API const char *lk_last_error(void);
 
 /** A stable lower-case name for a status, e.g. "digest_mismatch". Static; never NULL. */
@@ -379,6 +383,11 @@ LK_API void lk_entry_iter_free(lk_entry_iter *iter);
 /* History                                                                  */
 /* ======================================================================== */
 
+/* lk_history_row.match: how a history entry and a layer line up. */
+#define LK_MATCH_OK 0                    /* an entry and its layer (or an empty_layer entry) */
+#define LK_MATCH_NO_LAYER 1              /* a non-empty history entry without a layer left */
+#define LK_MATCH_NO_HISTORY 2            /* a layer without a history entry left */
+
 /** One `docker history` row, newest first. Strings borrowed (history lifetime). */
 typedef struct lk_history_row {
   size_t size;                 /* sizeof(lk_history_row), set by the caller */
@@ -388,7 +397,7 @@ typedef struct lk_history_row {
   const char *created_by;      /* as stored (tabs kept) */
   const char *comment;
   int empty_layer;             /* the entry made no layer */
-  int match;                   /* 0 ok, 1 a history entry without a layer, 2 a layer without a history entry */
+  int match;                   /* LK_MATCH_OK, LK_MATCH_NO_LAYER or LK_MATCH_NO_HISTORY */
   int64_t content_bytes;       /* docker's SIZE; 0 for empty_layer rows, -1 if unreadable */
   int64_t layer_index;         /* the row's layer, or -1 */
   const char *diff_id;         /* "" when no layer */
@@ -583,11 +592,16 @@ LK_API const char *lk_store_path(const lk_store *store);
  *  Errors: LK_EINVAL, LK_EBADDIGEST. */
 LK_API lk_status lk_store_has_blob(const lk_store *store, const char *digest, int *present);
 
+/* lk_store_event.kind */
+#define LK_STORE_EVENT_LOADING_LAYER 0   /* "Loading layer": the store lacked it */
+#define LK_STORE_EVENT_LAYER_EXISTS 1    /* "Already exists" */
+#define LK_STORE_EVENT_IMAGE_LOADED 2    /* "Loaded image" */
+
 /** What load reports as it goes, like `docker load`. Strings borrowed for the
  *  duration of the callback. */
 typedef struct lk_store_event {
   size_t size;                 /* sizeof(lk_store_event) */
-  int kind;                    /* 0 loading a layer, 1 the layer already exists, 2 an image is loaded */
+  int kind;                    /* LK_STORE_EVENT_LOADING_LAYER, _LAYER_EXISTS or _IMAGE_LOADED */
   const char *image;           /* the image's first reference, or its short ID */
   size_t layer;                /* layer index (kinds 0 and 1) */
   const char *diff_id;         /* kinds 0 and 1 */
@@ -619,8 +633,10 @@ static inline void lk_store_load_options_init(lk_store_load_options *v) {
  *  copying: a blob that does not match never enters the store. Nothing is
  *  committed unless every image verifies. `opts` and `report_json` may be
  *  NULL; *report_json is {Images: [{Ref, Id, References, Layers: [...]}], ...}.
- *  Errors: the lk_archive_open() errors, LK_EDIGEST, LK_ESIZE, LK_ECOUNT,
- *  LK_EIO (cannot write), LK_ECANCELLED, LK_ENOMEM. */
+ *  Errors: the lk_archive_open() errors, LK_ENOTFOUND (a blob absent from
+ *  the archive that the store lacks too; opts->image matching nothing),
+ *  LK_EDIGEST, LK_ESIZE, LK_ECOUNT, LK_EIO (cannot write), LK_ECANCELLED,
+ *  LK_ENOMEM. */
 LK_API lk_status lk_store_load(lk_store *store, const char *archive, const lk_store_load_options *opts,
                                char **report_json);
 

@@ -47,10 +47,15 @@ std::string images_json(const std::vector<const Archive*>& archives, const std::
 std::string history_json(const std::vector<HistoryRow>& rows, bool layers, std::int64_t now_unix,
                          bool pretty = true);
 
-/// {OK, Images: [{Ref, Id, OK, Layers: [{Index, Digest, DiffID, OK, Present,
-/// Foreign}]}], Problems: [{Image, Layer (index or null), Member, Kind,
-/// Expected, Actual, Message}], Notes: [string]}.
+/// {Archive (path), OK, LoneLayer (null, or {Digest, DiffID, OK} for a lone
+/// layer tar), Images: [{Ref, Id, OK, Layers: [{Index, Digest, DiffID, OK,
+/// Present, Foreign}]}], Problems: [{Image, Layer (index or null), Member,
+/// Kind, Expected, Actual, Message}], Notes: [string]}.
 std::string verify_json(const VerifyReport& report, bool pretty = true);
+
+/// What verify_json() says for an archive that could not be opened at all:
+/// {Archive (path), OK: false, Error: {Code (errc_name), Message}}.
+std::string open_error_json(const std::string& archive, const Error& error, bool pretty = true);
 
 /// {Images: [{Ref, Id, Size, SharedSize, UniqueSize, Layers}], Layers:
 /// [{DiffID, ChainID, Size, Images: [refs]}], DiffIDs: [{DiffID, Size,

@@ -27,6 +27,7 @@ namespace layerkit {
 ///   "missing"          a blob the image needs is absent (foreign layers are not problems)
 ///   "unreadable"       a blob could not be read (truncated, not decompressible, limit)
 ///   "unverifiable"     a digest of an algorithm layerkit cannot compute
+///   "tar"              a lone layer tar (no image) is not a complete tar stream
 struct Problem {
   std::string image;                  ///< reference or short image ID
   std::optional<std::size_t> layer;   ///< layer index, when the problem is a layer's
@@ -54,8 +55,12 @@ struct VerifiedImage {
 };
 
 struct VerifyReport {
+  std::string archive;              ///< Archive::path() of the archive verified
   bool ok = true;
   std::vector<VerifiedImage> images;
+  /// Set when the archive is a lone layer tar (Format::layer_tar): no image,
+  /// so no declared digest to check; the digests computed say what it is.
+  std::optional<VerifiedLayer> lone_layer;
   std::vector<Problem> problems;
   std::vector<std::string> notes;   ///< findings that are not failures (e.g. a layer that is not a valid tar)
 };

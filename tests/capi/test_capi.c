@@ -325,6 +325,33 @@ static void test_entries(const char *archive, long layer0_entries) {
   lk_archive_free(a);
 }
 
+/* An image handle belongs to its archive: passing it with another archive
+ * (here a second open of the same file) is LK_EINVAL, never a read of the
+ * wrong archive's members. */
+static void test_foreign_image(const char *archive) {
+  lk_archive *a = NULL, *b = NULL;
+  const lk_image *img = NULL;
+  lk_layer_iter *it = (lk_layer_iter *)1;
+  lk_entry_iter *eit = (lk_entry_iter *)1;
+  lk_history *h = (lk_history *)1;
+  lk_dedup *d = NULL;
+  char *json = (char *)1;
+  CHECK(lk_archive_open(archive, NULL, &a) == LK_OK);
+  CHECK(lk_archive_open(archive, NULL, &b) == LK_OK);
+  CHECK(lk_archive_image(a, 0, &img) == LK_OK);
+  CHECK(lk_image_layers(b, img, 0, &it) == LK_EINVAL && it == NULL);
+  CHECK(strstr(lk_last_error(), "another archive") != NULL);
+  CHECK(lk_layer_entries(b, img, 0, &eit) == LK_EINVAL && eit == NULL);
+  CHECK(lk_image_history(b, img, 0, NULL, NULL, &h) == LK_EINVAL && h == NULL);
+  CHECK(lk_inspect_json(b, img, &json) == LK_EINVAL && json == NULL);
+  CHECK(lk_dedup_new(&d) == LK_OK);
+  CHECK(lk_dedup_add(d, b, img, "x") == LK_EINVAL);
+  CHECK(lk_dedup_add(d, a, img, "x") == LK_OK);
+  lk_dedup_free(d);
+  lk_archive_free(b);
+  lk_archive_free(a);
+}
+
 static void test_struct_sizes(void) {
   /* LP64 layouts of the public structs: a change here is an ABI break
    * (the abidiff check says the same from the built library). */
@@ -354,6 +381,7 @@ int main(int argc, char **argv) {
   test_archive(argv[1], argv[2], argv[3], strtol(argv[4], NULL, 10));
   test_corrupt(argv[1], argv[5]);
   test_entries(argv[1], strtol(argv[6], NULL, 10));
+  test_foreign_image(argv[1]);
   test_struct_sizes();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);

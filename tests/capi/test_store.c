@@ -27,9 +27,9 @@ static int loading = 0, existing = 0, loaded = 0;
 
 static void on_event(const lk_store_event *e, void *data) {
   (void)data;
-  if (e->kind == 0) ++loading;
-  if (e->kind == 1) ++existing;
-  if (e->kind == 2) ++loaded;
+  if (e->kind == LK_STORE_EVENT_LOADING_LAYER) ++loading;
+  if (e->kind == LK_STORE_EVENT_LAYER_EXISTS) ++existing;
+  if (e->kind == LK_STORE_EVENT_IMAGE_LOADED) ++loaded;
 }
 
 /* Plans `archive` against the store: counts of layers existing by chain_id. */
@@ -43,6 +43,12 @@ static void plan(lk_store *s, const char *archive, size_t want_exist, size_t wan
   char *tok;
   CHECK(lk_archive_open(archive, NULL, &a) == LK_OK);
   CHECK(lk_archive_image(a, 0, &img) == LK_OK);
+  {
+    lk_archive *other = NULL; /* the image of one handle with another: refused */
+    CHECK(lk_archive_open(archive, NULL, &other) == LK_OK);
+    CHECK(lk_store_plan(s, other, img, &p) == LK_EINVAL && p == NULL);
+    lk_archive_free(other);
+  }
   CHECK(lk_store_plan(s, a, img, &p) == LK_OK);
   CHECK(lk_plan_totals(p, &layers, &present, &transfer) == LK_OK);
   CHECK(layers == want_layers);

@@ -17,7 +17,9 @@ SUBCOMMANDS = {
                 "--threads"],
     "verify": ["--json", "-q", "--quiet", "--image", "--platform", "--threads"],
     "dedup": ["--json", "--image", "--platform", "--threads"],
+    "ls": ["--json", "--layer", "--image", "--platform"],
 }
+ALL_OPTIONS = sorted({o for opts in SUBCOMMANDS.values() for o in opts})
 
 
 def readme_commands():
@@ -105,7 +107,7 @@ def test_bad_option_values(cli, samples, args):
 @pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
 def test_every_documented_option_is_accepted(cli, samples, command):
     path = samples / "base.docker-archive.tar"
-    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1"}
+    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1", "--layer": "0"}
     for opt in SUBCOMMANDS[command]:
         args = [opt] + ([values[opt]] if opt in values else [])
         if opt == "--human":
@@ -128,3 +130,16 @@ def test_short_human_with_value(cli, samples):
     r = cli("history", "-H=false", path)
     assert r.rc == 0, r.err
     assert r.out == cli("history", "--human=false", path).out
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_options_a_command_does_not_take(cli, samples, command):
+    """An option another subcommand takes is refused, not silently ignored."""
+    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1", "--layer": "0"}
+    for opt in ALL_OPTIONS:
+        if opt in SUBCOMMANDS[command]:
+            continue
+        r = cli(command, opt, *([values[opt]] if opt in values else []), samples / "base.docker-archive.tar")
+        assert r.rc == 2, (opt, r.err)
+        assert "does not take %s " % opt in r.err and r.err.rstrip().endswith("[usage]"), r.err
+        assert r.out == ""

@@ -391,3 +391,57 @@ def test_verify_layer_through_legacy_symlink(cli, expected):
     js = r.json()
     for im, e in zip(js["Images"], exp["images"]):
         assert [l["DiffID"] for l in im["Layers"]] == e["config_diff_ids"]
+
+
+def test_verify_lone_layer_tar(cli, tmp_path):
+    """A plain tar (no image) has no declared digests: verify reports the ones
+    hashlib computes over the file and, for a gzip tar, over its contents; a
+    cut-off tar is a "tar" problem, not "verified"."""
+    import gzip
+    import hashlib
+
+    plain = tmp_path / "layer.tar"
+    plain.write_bytes(tar_bytes([("etc/hostname", b"layerkit\n"), ("usr/bin/tool", b"#!/bin/sh\n")]))
+    packed = tmp_path / "layer.tar.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    tar_digest = "sha256:" + hashlib.sha256(plain.read_bytes()).hexdigest()
+    for path, digest in [(plain, tar_digest), (packed, "sha256:" + hashlib.sha256(packed.read_bytes()).hexdigest())]:
+        r = cli("verify", "--json", path)
+        assert r.rc == 0, r.err
+        js = r.json()
+        assert js["Archive"] == str(path) and js["Images"] == [] and js["Problems"] == []
+        assert js["LoneLayer"] == {"Digest": digest, "DiffID": tar_digest, "OK": True}
+        r = cli("verify", path)
+        assert r.rc == 0 and r.out.rstrip().endswith("a complete layer tar, no image") and "verified" not in r.out
+        assert tar_digest in r.out
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(plain.read_bytes()[:512 + 100])  # a header and part of a body
+    r = cli("verify", "--json", cut)  # found while reading the headers at open, naming where
+    assert r.rc == 2, r.err
+    assert r.json()["Error"]["Code"] == "truncated" and "etc/hostname" in r.json()["Error"]["Message"]
+    r = cli("history", plain)
+    assert r.rc == 2 and "layerkit ls" in r.err and r.err.rstrip().endswith("[not_found]"), r.err
+
+
+def test_verify_goes_on_past_an_archive_it_cannot_open(cli, samples, tmp_path):
+    """Like `sha256sum -c` over several files: every archive gets an answer;
+    the exit status is the worst (2: could not open > 1: mismatch > 0)."""
+    good = samples / "base.docker-archive.tar"
+    missing = tmp_path / "absent.tar"
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not an archive at all\n" * 40)
+    r = cli("verify", "--json", missing, good, junk)
+    assert r.rc == 2, r.err
+    js = r.json()
+    assert [j["Archive"] for j in js] == [str(missing), str(good), str(junk)]
+    assert js[0] == {"Archive": str(missing), "OK": False,
+                     "Error": {"Code": "not_found", "Message": js[0]["Error"]["Message"]}}
+    assert str(missing) in js[0]["Error"]["Message"]
+    assert js[1]["OK"] is True and len(js[1]["Images"]) == 1
+    assert js[2]["OK"] is False and js[2]["Error"]["Code"] == "format_unknown"
+    assert len(r.err.strip().splitlines()) == 2  # one line per archive that failed
+    r = cli("verify", missing, good)
+    assert r.rc == 2 and r.out.rstrip().endswith(str(good) + ": verified"), r.out
+    # Alone, the unopenable archive still gets its JSON answer.
+    r = cli("verify", "--json", missing)
+    assert r.rc == 2 and r.json()["Error"]["Code"] == "not_found"
