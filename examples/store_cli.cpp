@@ -61,7 +61,10 @@ Commands:
 
 Common options:
   --store DIR    the store directory (default $XDG_DATA_HOME/layerkit/store,
-                 else ~/.local/share/layerkit/store)
+                 else ~/.local/share/layerkit/store). Only load creates
+                 it; before that, ls, df and plan see the default store as
+                 empty, and a --store DIR that does not exist is not_found
+                 (plan excepted: it plans a pull into a new store)
   --json         print JSON instead of text
   -h, --help     show help
 
@@ -313,6 +316,9 @@ using cli::Progress;
 
 std::string store_path(const Args& a) { return a.store.empty() ? Store::default_path() : a.store; }
 
+// `create` lets a store not created yet read as empty (it is made only on the
+// first write). ls and df allow that for the default store only, as a fresh
+// engine lists nothing; a --store that does not exist is more likely a typo.
 Store open_store(const Args& a, bool create = false) {
   StoreOptions so;
   so.create = create;
@@ -375,6 +381,10 @@ int cmd_load(const Args& a) {
             if (!a.quiet) fmt::print("{}: Already exists\n", e.diff_id.short_hex());
             break;
           case LoadEvent::Kind::image_loaded:
+            for (const MovedReference& m : e.moved)
+              fmt::print("The image {} already exists, moving the name from the old one (manifest {}), "
+                         "which stays untagged\n",
+                         m.reference, m.previous_manifest.short_hex());
             if (e.references.empty()) fmt::print("Loaded image ID: {}\n", e.id.str());
             for (const auto& r : e.references) fmt::print("Loaded image: {}\n", r);
             break;
@@ -396,7 +406,7 @@ int cmd_load(const Args& a) {
 
 int cmd_plan(const Args& a) {
   if (a.args.size() != 1) throw UsageError("plan takes exactly one ARCHIVE");
-  Store store = open_store(a, true);
+  Store store = open_store(a, true);  // planning a pull into a new store is a question worth answering
   OpenOptions oo = open_options(a);
   Progress op("reading", !a.json);
   oo.progress = op.fn();
@@ -419,7 +429,7 @@ int cmd_plan(const Args& a) {
     }
     img = imgs[0];
   }
-  PullPlan plan = store.plan(ar, *img);  // a store not created yet is empty
+  PullPlan plan = store.plan(ar, *img);  // a store not created yet is empty (and stays uncreated)
   if (a.json) {
     fmt::print("{}\n", plan_json(plan));
     return kOk;
@@ -444,6 +454,8 @@ int cmd_plan(const Args& a) {
 int cmd_save(const Args& a) {
   if (a.args.empty()) throw UsageError("save needs at least one image REF");
   if (a.output.empty()) throw UsageError("save needs -o OUTPUT");
+  if (a.output == "-" && ::isatty(1))  // as docker save does: a tar is no use on a screen
+    throw UsageError("refusing to write an archive to a terminal: redirect standard output or use -o FILE");
   Store store = open_store(a);
   SaveOptions o;
   try {
@@ -483,7 +495,7 @@ int cmd_save(const Args& a) {
 
 int cmd_ls(const Args& a) {
   if (!a.args.empty()) throw UsageError("ls takes no arguments");
-  Store store = open_store(a, true);  // a store not created yet lists nothing
+  Store store = open_store(a, a.store.empty());
   std::vector<StoreImage> imgs = store.images(!a.quiet);
   std::int64_t now = now_unix();
   if (a.json) {
@@ -555,7 +567,7 @@ int cmd_gc(const Args& a) {
 
 int cmd_df(const Args& a) {
   if (!a.args.empty()) throw UsageError("df takes no arguments");
-  Store store = open_store(a, true);
+  Store store = open_store(a, a.store.empty());
   DiskUsage u = store.disk_usage();
   if (a.json) {
     fmt::print("{}\n", disk_usage_json(u));

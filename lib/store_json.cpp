@@ -30,6 +30,17 @@ std::string load_json(const LoadReport& r, bool pretty) {
       digest_or_null(w, i.manifest.digest);
       key(w, "ManifestSynthesized");
       w.Bool(i.manifest_synthesized);
+      key(w, "MovedReferences");
+      w.StartArray();
+      for (const MovedReference& m : i.moved) {
+        w.StartObject();
+        key(w, "Reference");
+        put(w, m.reference);
+        key(w, "PreviousManifest");
+        digest_or_null(w, m.previous_manifest);
+        w.EndObject();
+      }
+      w.EndArray();
       key(w, "Layers");
       w.StartArray();
       for (const LoadedLayer& l : i.layers) {

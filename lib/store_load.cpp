@@ -450,8 +450,10 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     for (const std::string& dir : blob_dirs) storefs::fsync_dir(dir);
   }
 
+  std::map<std::size_t, std::vector<MovedReference>> moved;  // by position in todo
   s.edit_index(
       [&](json::Document& doc) {
+        moved.clear();  // the edit may run again on a fresh read of index.json
         auto& a = doc.GetAllocator();
         if (!doc.HasMember("schemaVersion")) doc.AddMember("schemaVersion", 2, a);
         json::Value* list = doc.HasMember("manifests") ? &doc["manifests"] : nullptr;
@@ -485,7 +487,8 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
         auto append = [&](const Descriptor& md, const std::string& ref, const std::optional<Platform>& pl) {
           list->PushBack(index_descriptor_value(md, ref, pl ? &*pl : nullptr, a), a);
         };
-        for (const ImageToLoad& t : todo) {
+        for (std::size_t ti = 0; ti < todo.size(); ++ti) {
+          const ImageToLoad& t = todo[ti];
           const Descriptor& md = t.loaded.manifest;
           for (const std::string& ref : t.loaded.references) {
             bool present = false;
@@ -509,6 +512,7 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
               old.media_type = v.HasMember("mediaType") && v["mediaType"].IsString() ? v["mediaType"].GetString() : "";
               old.size = v.HasMember("size") && v["size"].IsInt64() ? v["size"].GetInt64() : -1;
               list->Erase(list->Begin() + i);
+              if (e.descriptor.digest != md.digest) moved[ti].push_back({ref, e.descriptor.digest});
               if (e.descriptor.digest != md.digest && !old.digest.empty() && old.size >= 0) displaced.push_back(old);
             }
             if (!present) append(md, ref, t.platform);
@@ -529,8 +533,11 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
       },
       checkpoint);
 
-  for (ImageToLoad& t : todo) {
+  for (std::size_t ti = 0; ti < todo.size(); ++ti) {
+    ImageToLoad& t = todo[ti];
+    if (auto m = moved.find(ti); m != moved.end()) t.loaded.moved = m->second;
     LoadEvent e;
+    e.moved = t.loaded.moved;
     e.kind = LoadEvent::Kind::image_loaded;
     e.image = t.name;
     e.references = t.loaded.references;

@@ -148,6 +148,14 @@ struct StoreImage {
 // ---------------------------------------------------------------------------
 // load
 
+/// A reference that named another image before a load took it: that image
+/// stays in the store, untagged (docker load's "renaming the old one ... to
+/// empty string"), unless another reference keeps it.
+struct MovedReference {
+  std::string reference;
+  Digest previous_manifest;   ///< the manifest digest the reference named before
+};
+
 /// One step of Store::load(), as `docker load` prints them.
 struct LoadEvent {
   enum class Kind {
@@ -162,6 +170,7 @@ struct LoadEvent {
   std::uint64_t bytes = 0;    ///< blob size (layer events)
   std::vector<std::string> references;  ///< image_loaded: every reference committed
   Digest id;                  ///< image_loaded: the image ID
+  std::vector<MovedReference> moved;    ///< image_loaded: references taken from another image
 };
 
 struct LoadOptions {
@@ -199,6 +208,7 @@ struct LoadedImage {
   Descriptor manifest;     ///< as stored
   bool manifest_synthesized = false;  ///< true for a docker-archive without a manifest
   std::vector<LoadedLayer> layers;
+  std::vector<MovedReference> moved;  ///< references this load took from another image
 };
 
 struct LoadReport {
@@ -513,6 +523,7 @@ std::string qualified_reference(std::string_view ref);
 // Docker's spelling, sizes in bytes, digests "algorithm:hex".
 
 /// {Archive, Images: [{References, Id, ManifestDigest, ManifestSynthesized,
+/// MovedReferences: [{Reference, PreviousManifest}],
 /// Layers: [{Index, DiffID, Digest, Size, MediaType, Status ("Loading layer" |
 /// "Already exists")}]}], BlobsWritten, BytesWritten, BytesExisting, Warnings}.
 std::string load_json(const LoadReport& report, bool pretty = true);

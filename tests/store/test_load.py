@@ -177,12 +177,28 @@ def test_reference_moves_and_old_image_stays_untagged(corpus, st):
     entries = [(n, m.read(n)) for n in m.names() if m.has(n) and n in m.files and n != "manifest.json"]
     entries.append(("manifest.json", lkutil.jdump(mj)))
     tar.write_bytes(lkutil.tar_bytes(entries))
-    st.ok("load", tar)
+    r = st.ok("load", "--json", tar)
     s = PyStore(st.path)
     new = s.entry("localhost/corpus/base:1.0")["digest"]
     assert new != old
     untagged = [e for e in s.entries() if not e.get("annotations")]
     assert [e["digest"] for e in untagged] == [old]
+    # The load says so, naming the manifest the reference left.
+    assert r.json()["Images"][0]["MovedReferences"] == [{"Reference": "localhost/corpus/base:1.0",
+                                                         "PreviousManifest": old}]
+    r = st.ok("load", tar)  # again: nothing moves now
+    assert "already exists, moving" not in r.out
+    # Text, as docker load announces it: a third image takes the name.
+    _, app = small(corpus, "app")
+    m = lkutil.Members(app)
+    mj = json.loads(m.read("manifest.json"))
+    mj[0]["RepoTags"] = ["localhost/corpus/base:1.0"]
+    entries = [(n, m.read(n)) for n in m.names() if m.has(n) and n in m.files and n != "manifest.json"]
+    entries.append(("manifest.json", lkutil.jdump(mj)))
+    tar.write_bytes(lkutil.tar_bytes(entries))
+    r = st.ok("load", tar)
+    line = "The image localhost/corpus/base:1.0 already exists, moving the name from the old one (manifest %s)" % new[7:19]
+    assert line in r.out, r
 
 
 def test_peers_read_the_store(corpus, st, tmp_path):

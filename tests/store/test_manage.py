@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import PyStore, lkutil, small, snapshot
+from conftest import PyStore, lkutil, run, small, snapshot
 
 REF = {"base": "localhost/corpus/base:1.0", "runtime": "localhost/corpus/runtime:1.0", "app": "localhost/corpus/app:1.0"}
 
@@ -70,9 +70,18 @@ def test_ls(corpus, full):
     assert full.ok("ls", "-q", "--no-trunc").lines() == [w["Id"] for w in want]
 
 
-def test_ls_of_a_store_not_created_yet(st):
-    assert st.ok("ls", "--json").json() == []
-    assert not st.path.exists()
+def test_ls_of_a_store_not_created_yet(st, tmp_path):
+    """The default store not created yet lists nothing, as a fresh engine does;
+    a --store path that does not exist is an error (a typo, most likely).
+    Neither creates anything."""
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg")}
+    for sub in ("ls", "df"):
+        r = run("store", sub, "--json", env=env)
+        assert r.rc == 0, r
+        assert r.json() == [] if sub == "ls" else r.json()["Images"] == []
+        r = st.run(sub)
+        assert r.rc == 2 and r.err.rstrip().endswith("[not_found]") and str(st.path) in r.err, r
+    assert not st.path.exists() and not (tmp_path / "xdg").exists()
 
 
 def test_df(corpus, full):

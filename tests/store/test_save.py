@@ -261,3 +261,24 @@ def test_thin_archive_across_compressions(tmp_path, lk):
     r = lk("inspect", "--image", "localhost/layerkit-sample/app:1.0", target)
     assert r.rc == 0, r
     assert r.json()[0]["RootFS"]["Layers"] == oci["diff_ids"]
+
+
+def test_save_refuses_a_terminal(tmp_path):
+    """`-o -` onto a terminal is refused, as `docker save` refuses; nothing is written to it."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([CLI, "store", "save", "--store", str(tmp_path / "s"), "-o", "-", "any:1"],
+                              stdout=slave, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert "terminal" in proc.stderr and proc.stderr.rstrip().endswith("[usage]")
+        os.set_blocking(master, False)
+        try:
+            written = os.read(master, 4096)
+        except BlockingIOError:
+            written = b""
+        assert written == b""
+    finally:
+        os.close(master)
+        os.close(slave)
