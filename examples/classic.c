@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
       size_t j;
       lk_dedup_layer_init(&layer);
       lk_dedup_get_layer(dedup, k, &layer);
-      printf("  %.19s  %10" PRIu64 " B  in %zu:", layer.diff_id, layer.bytes, layer.image_count);
+      printf("  %.19s  %10" PRIu64 " B  in %zu:", layer.chain_id, layer.bytes, layer.image_count);
       for (j = 0; j < layer.image_count; ++j) {
         const char *ref = NULL;
         lk_dedup_layer_image(dedup, k, j, &ref);

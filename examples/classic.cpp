@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     DedupReport r = dedup(inputs);
     std::printf("\nlayers (by chain_id) and the images that share them:\n");
     for (const DedupLayer& l : r.layers) {
-      std::printf("  %s %8s  in %zu:", l.diff_id.short_hex().c_str(), text::human_size(double(l.size)).c_str(),
+      std::printf("  %s %8s  in %zu:", l.chain_id.short_hex().c_str(), text::human_size(double(l.size)).c_str(),
                   l.images.size());
       for (const auto& ref : l.images) std::printf(" %s", ref.c_str());
       std::printf("\n");

@@ -45,7 +45,7 @@ def main(argv):
         shared = layerkit.dedup(images)
         print("\nlayers (by chain_id) and the images that share them:")
         for layer in shared.layers:
-            print("  %.19s  %10d B  in %d: %s" % (layer.diff_id, layer.bytes, len(layer.images), " ".join(layer.images)))
+            print("  %.19s  %10d B  in %d: %s" % (layer.chain_id, layer.bytes, len(layer.images), " ".join(layer.images)))
         t = shared.totals
         print("total %d B, unique %d B, saved by sharing %d B" % (t.total_bytes, t.unique_bytes, t.saved_bytes))
     return 0

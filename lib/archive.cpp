@@ -144,7 +144,7 @@ const Image& Archive::find_image(std::string_view ref) const {
     if (ec != std::errc() || p != ref.data() + ref.size())
       throw Error(Errc::invalid_argument, fmt::format("image {:?}: expected @N with a number N", std::string(ref)));
     if (n >= imgs.size())
-      throw Error(Errc::not_found, fmt::format("image @{}: the archive has {} images", n, imgs.size()));
+      throw Error(Errc::not_found, fmt::format("image @{}: the archive has {} image{}", n, imgs.size(), imgs.size() == 1 ? "" : "s"));
     return imgs[n];
   }
   std::vector<const Image*> hits;

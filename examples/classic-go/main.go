@@ -61,7 +61,7 @@ func run(paths []string) error {
 	}
 	fmt.Printf("\nlayers (by chain_id) and the images that share them:\n")
 	for _, l := range res.Layers {
-		fmt.Printf("  %.19s  %10d B  in %d:", l.DiffID, l.Bytes, len(l.Images))
+		fmt.Printf("  %.19s  %10d B  in %d:", l.ChainID, l.Bytes, len(l.Images))
 		for _, ref := range l.Images {
 			fmt.Printf(" %s", ref)
 		}

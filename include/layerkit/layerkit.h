@@ -575,8 +575,10 @@ LK_API lk_status lk_inspect_json(const lk_archive *archive, const lk_image *imag
 
 typedef struct lk_store lk_store;
 
-/** Opens the store in directory `dir`, creating it when `create` is non-zero
- *  (and it does not exist). Free with lk_store_free().
+/** Opens the store in directory `dir`. With `create` non-zero an absent or
+ *  empty directory is accepted: it is initialised (oci-layout, index.json) by
+ *  the first write, and reads see an empty store until then. Free with
+ *  lk_store_free().
  *  Errors: LK_EINVAL, LK_ENOTFOUND (absent and create == 0), LK_EIO (cannot
  *  read or write, e.g. a read-only store), LK_EFORMAT (not a store or layout),
  *  LK_EMALFORMED (a damaged index.json), LK_ENOMEM. */

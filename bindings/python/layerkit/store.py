@@ -32,7 +32,8 @@ def _refs(refs):
 
 
 class Store:
-    """Store(path, create=True): opens (or creates) an image store directory.
+    """Store(path, create=True): opens an image store directory. With create,
+    an absent one reads as empty and is made by the first load.
 
     A context manager; close() frees it. Calls on one Store are serialized."""
 
