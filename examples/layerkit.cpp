@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_input.hpp"
 #include "cli_progress.hpp"
 #include "layerkit/archive.hpp"
 #include "layerkit/dedup.hpp"
@@ -52,7 +53,10 @@ ARCHIVE is any of: a `docker save` tar (Docker <= 24, Docker 25+, podman,
 skopeo, go-containerregistry, kaniko, pre-1.10), an OCI image layout
 directory or its tar (oci-archive), a skopeo dir: directory, each of the
 tars optionally gzip-, zstd-, xz- or bzip2-compressed as a whole. The format
-is recognised from the content, never from the file name.
+is recognised from the content, never from the file name. "-" (or a named
+pipe) is read from standard input, e.g. `docker save app | layerkit images -`:
+it is copied once to a temporary file in $TMPDIR (else /tmp), as `docker
+load` does, and read from there.
 
 Common options:
   --json               print JSON instead of a table
@@ -351,7 +355,9 @@ Archive open_archive(const Args& a, const std::string& path) {
   o.platform_explicit = a.platform_explicit;
   Progress p("reading", !a.quiet && !a.json);
   o.progress = p.fn();
-  Archive ar = Archive::open(path, o);
+  std::string file = cli::archive_path(path);
+  if (file.empty()) throw UsageError(cli::kStdinIsTerminal);
+  Archive ar = Archive::open(file, o);
   for (const auto& w : ar.warnings()) std::fprintf(stderr, "layerkit: %s: warning: %s\n", path.c_str(), w.c_str());
   return ar;
 }

@@ -9,6 +9,8 @@
 // LoadOptions::checkpoint in layerkit/store.hpp).
 #include "store_cli.hpp"
 
+#include "cli_input.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,7 +81,8 @@ digest and diff_id); a blob that does not match never enters the store and
 the error names it. A layer the store has is read and verified but not
 written. All or nothing per archive: on any error the store is unchanged.
 A thin archive (see `store save --missing-from`) loads when the store has
-the layers it leaves out.
+the layers it leaves out. ARCHIVE "-" reads standard input
+(`docker save app | layerkit store load -`).
 
 Prints, per layer, "<diff_id 12 hex>: Loading layer <size>" or
 "<diff_id 12 hex>: Already exists", then "Loaded image: <ref>" per reference
@@ -392,7 +395,9 @@ int cmd_load(const Args& a) {
         std::fflush(stdout);
       };
     }
-    LoadReport rep = store.load(path, o);
+    std::string file = cli::archive_path(path);
+    if (file.empty()) throw UsageError(cli::kStdinIsTerminal);
+    LoadReport rep = store.load(file, o);
     p.done();
     for (const auto& w : rep.warnings) std::fprintf(stderr, "layerkit: warning: %s\n", w.c_str());
     if (a.json) {
@@ -410,7 +415,9 @@ int cmd_plan(const Args& a) {
   OpenOptions oo = open_options(a);
   Progress op("reading", !a.json);
   oo.progress = op.fn();
-  Archive ar = Archive::open(a.args[0], oo);
+  std::string file = cli::archive_path(a.args[0]);
+  if (file.empty()) throw UsageError(cli::kStdinIsTerminal);
+  Archive ar = Archive::open(file, oo);
   op.done();
   const Image* img = nullptr;
   if (!a.image.empty()) {

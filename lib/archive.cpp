@@ -2,7 +2,9 @@
 // reading layers — each blob at most once, cached, in parallel when asked.
 #include "layerkit/archive.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -79,17 +81,24 @@ Archive Archive::open(const std::string& path, const OpenOptions& options) {
   if (S_ISDIR(st.st_mode)) {
     impl->src = open_directory_source(path, options.limits);
   } else {
-    if (!S_ISREG(st.st_mode)) throw Error(Errc::invalid_argument, fmt::format("{}: not a file or directory", path));
+    bool stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);  // `docker save app | layerkit ...`
+    if (!S_ISREG(st.st_mode) && !stream)
+      throw Error(Errc::invalid_argument, fmt::format("{}: not a file, directory or pipe", path));
+    // A pipe can be read once and not seeked: work on a private copy of it.
+    int fd = stream ? spool_stream(path, options.progress) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(Errc::io, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     unsigned char magic[8] = {};
-    std::size_t have = 0;
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw Error(Errc::io, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    have = std::fread(magic, 1, sizeof magic, f);
-    std::fclose(f);
-    if (have == 0) throw Error(Errc::format_unknown, fmt::format("{}: empty file: not an image archive", path));
+    ssize_t got = ::pread(fd, magic, sizeof magic, 0);
+    if (got <= 0) {
+      int err = errno;
+      ::close(fd);
+      if (got < 0) throw Error(Errc::io, fmt::format("{}: read: {}", path, std::strerror(err)));
+      throw Error(Errc::format_unknown, fmt::format("{}: empty {}: not an image archive", path, stream ? "stream" : "file"));
+    }
+    std::size_t have = static_cast<std::size_t>(got);
     impl->outer = sniff_compression(magic, have);
     if (impl->outer == Compression::none) {
-      impl->src = open_indexed_tar_source(path, options.limits);
+      impl->src = open_indexed_tar_source(path, options.limits, fd);
     } else {
       Impl* raw = impl.get();
       // Read once: every member too big to keep is scanned as a layer as it passes.
@@ -101,7 +110,7 @@ Archive Archive::open(const std::string& path, const OpenOptions& options) {
         LayerScan s = scan_layer(body, m.bytes, req);
         raw->scans[m.name] = std::move(s);
       };
-      impl->src = open_streamed_tar_source(path, impl->outer, options.limits, visit, options.progress);
+      impl->src = open_streamed_tar_source(path, impl->outer, options.limits, visit, options.progress, fd);
     }
   }
   try {

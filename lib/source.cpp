@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -246,6 +247,11 @@ class FdOwner {
   FdOwner(const FdOwner&) = delete;
   FdOwner& operator=(const FdOwner&) = delete;
   int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_;
@@ -259,6 +265,9 @@ int open_file(const std::string& path) {
   }
   return fd;
 }
+
+// A descriptor handed over by the caller (a spooled stream), else the path opened.
+int take_or_open(const std::string& path, int fd) { return fd >= 0 ? fd : open_file(path); }
 
 // A reader owning its descriptor (one per opened directory member).
 class OwnedFdReader final : public ByteReader {
@@ -377,7 +386,7 @@ Member member_from_entry(struct archive_entry* e, const std::string& archive_pat
 
 class IndexedTarSource final : public Source {
  public:
-  IndexedTarSource(const std::string& path, const Limits& limits) : fd_(open_file(path)) {
+  IndexedTarSource(const std::string& path, const Limits& limits, int fd) : fd_(take_or_open(path, fd)) {
     path_ = path;
     struct stat st;
     if (::fstat(fd_.get(), &st) != 0) throw Error(Errc::io, fmt::format("{}: stat: {}", path, std::strerror(errno)));
@@ -500,8 +509,8 @@ std::string compressed_stream_problem(int fd, Compression c) {
 class StreamedTarSource final : public Source {
  public:
   StreamedTarSource(const std::string& path, Compression outer, const Limits& limits, const MemberVisitor& visit,
-                    const ProgressFn& progress)
-      : fd_(open_file(path)) {
+                    const ProgressFn& progress, int fd)
+      : fd_(take_or_open(path, fd)) {
     path_ = path;
     read_once(outer, limits, visit, progress);
   }
@@ -644,13 +653,51 @@ std::unique_ptr<Source> open_directory_source(const std::string& path, const Lim
   return std::make_unique<DirectorySource>(path, limits);
 }
 
-std::unique_ptr<Source> open_indexed_tar_source(const std::string& path, const Limits& limits) {
-  return std::make_unique<IndexedTarSource>(path, limits);
+std::unique_ptr<Source> open_indexed_tar_source(const std::string& path, const Limits& limits, int fd) {
+  return std::make_unique<IndexedTarSource>(path, limits, fd);
 }
 
 std::unique_ptr<Source> open_streamed_tar_source(const std::string& path, Compression outer, const Limits& limits,
-                                                 const MemberVisitor& visit, const ProgressFn& progress) {
-  return std::make_unique<StreamedTarSource>(path, outer, limits, visit, progress);
+                                                 const MemberVisitor& visit, const ProgressFn& progress, int fd) {
+  return std::make_unique<StreamedTarSource>(path, outer, limits, visit, progress, fd);
+}
+
+int spool_stream(const std::string& path, const ProgressFn& progress) {
+  FdOwner in(open_file(path));
+  const char* env = std::getenv("TMPDIR");
+  std::string dir = env && *env ? env : "/tmp";
+  // An unnamed file where the kernel offers one; else a named one unlinked at once.
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::string name = dir + "/layerkit-stream-XXXXXX";
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0)
+      throw Error(Errc::io, fmt::format("{}: cannot make a temporary file in {} to hold the stream: {}", path, dir,
+                                        std::strerror(errno)));
+    ::unlink(name.c_str());
+  }
+  FdOwner out(fd);
+  std::vector<char> buf(1 << 20);
+  std::uint64_t done = 0;
+  for (;;) {
+    ssize_t got = ::read(in.get(), buf.data(), buf.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw Error(Errc::io, fmt::format("{}: read: {}", path, std::strerror(errno)));
+    if (got == 0) break;
+    for (ssize_t put = 0; put < got;) {
+      ssize_t n = ::write(out.get(), buf.data() + put, static_cast<std::size_t>(got - put));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        throw Error(Errc::io, fmt::format("{}: cannot copy the stream to a temporary file in {} (set TMPDIR): {}",
+                                          path, dir, std::strerror(errno)));
+      put += n;
+    }
+    done += static_cast<std::uint64_t>(got);
+    if (progress && !progress(done, 0))
+      throw Error(Errc::cancelled, fmt::format("{}: cancelled while reading the stream", path));
+  }
+  if (::lseek(out.get(), 0, SEEK_SET) < 0) throw Error(Errc::io, fmt::format("{}: lseek: {}", path, std::strerror(errno)));
+  return out.release();
 }
 
 }  // namespace layerkit

@@ -98,10 +98,17 @@ using MemberVisitor = std::function<void(const Member& m, ByteReader& body)>;
 /// A directory as a source. Throws io / not_found.
 std::unique_ptr<Source> open_directory_source(const std::string& path, const Limits& limits);
 /// An uncompressed tar file, indexed. Throws io, truncated, malformed, limit_exceeded.
-std::unique_ptr<Source> open_indexed_tar_source(const std::string& path, const Limits& limits);
-/// A compressed tar file, read once now; `visit` sees the bodies not kept.
+/// With `fd` >= 0 the source reads (and closes) that descriptor, and `path` only names it.
+std::unique_ptr<Source> open_indexed_tar_source(const std::string& path, const Limits& limits, int fd = -1);
+/// A compressed tar file, read once now; `visit` sees the bodies not kept. `fd` as above.
 std::unique_ptr<Source> open_streamed_tar_source(const std::string& path, Compression outer, const Limits& limits,
-                                                 const MemberVisitor& visit, const ProgressFn& progress);
+                                                 const MemberVisitor& visit, const ProgressFn& progress, int fd = -1);
+
+/// Copies a pipe or socket (which can be read only once, and not seeked) to
+/// an unlinked temporary file in $TMPDIR (else /tmp), as `docker load` does,
+/// and returns that file's descriptor, positioned at its start. Throws
+/// not_found / io (open, read, a full disk) and cancelled.
+int spool_stream(const std::string& path, const ProgressFn& progress);
 
 /// A reader over a memory buffer it does not own.
 std::unique_ptr<ByteReader> memory_reader(std::string_view bytes);

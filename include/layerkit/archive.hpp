@@ -73,8 +73,13 @@ struct BlobCheck {
 
 class Archive {
  public:
-  /// Opens `path` (a file or a directory). Throws Error:
-  ///   not_found / io        the path cannot be read;
+  /// Opens `path`: a file, a directory, or a named pipe or socket (such as
+  /// /dev/stdin fed by `docker save`), which is first copied once to an
+  /// unlinked temporary file in $TMPDIR (else /tmp) because it cannot be
+  /// re-read or seeked; options.progress reports that copy (total 0). Throws Error:
+  ///   invalid_argument      a device or other special file;
+  ///   not_found / io        the path cannot be read (io also: the temporary
+  ///                         file cannot be made or written, e.g. a full disk);
   ///   format_unknown        neither a tar nor a known layout;
   ///   truncated             the tar (or compressed stream) ends early;
   ///   malformed             invalid JSON, wrong field types, manifest.json null;

@@ -174,8 +174,10 @@ LK_API lk_status lk_open_options_init(lk_open_options *opts, size_t size);
 typedef struct lk_archive lk_archive;
 typedef struct lk_image lk_image;
 
-/** Opens an archive or layout at `path` (a file or a directory), detecting its
- *  format from the content. `opts` may be NULL for the defaults.
+/** Opens an archive or layout at `path` (a file, a directory, or a named pipe
+ *  such as /dev/stdin, which is first copied to an unlinked temporary file in
+ *  $TMPDIR, else /tmp), detecting its format from the content. `opts` may be
+ *  NULL for the defaults. LK_EINVAL also for a device or other special file.
  *  On success *out is a new archive; free it with lk_archive_free().
  *  Errors: LK_EINVAL, LK_ENOTFOUND, LK_EIO, LK_EFORMAT, LK_ETRUNCATED,
  *  LK_EMALFORMED, LK_EBADDIGEST, LK_EUNSAFEPATH, LK_ELIMIT, LK_EAMBIGUOUS,

@@ -389,3 +389,45 @@ def test_docker_archive_retarred_with_dot_prefix(cli, samples, tmp_path):
     assert summary(inspect(cli, t)) == summary(inspect(cli, samples / "app.docker-archive.tar"))
     # and the unpacked directory itself
     assert summary(inspect(cli, d)) == summary(inspect(cli, samples / "app.docker-archive.tar"))
+
+
+def test_archive_from_a_pipe(cli, samples, samples_expected, tmp_path):
+    """`docker save app | layerkit images -`: standard input (a pipe) and a named
+    pipe give what the file gives, plain or gzip-compressed; an empty pipe is
+    format_unknown; a device is refused; a terminal on "-" is a usage error."""
+    import gzip
+    import os
+    import pty
+    import subprocess
+    import threading
+
+    from conftest import CLI
+
+    path = samples / "app.docker-archive.tar"
+    exp = samples_expected["app.docker-archive.tar"]
+    data = path.read_bytes()
+    for blob in (data, gzip.compress(data, mtime=0)):
+        proc = subprocess.run([CLI, "history", "-q", "--no-trunc", "-"], input=blob, capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.decode().splitlines()[0] == exp["id"]
+        proc = subprocess.run([CLI, "verify", "--json", "-"], input=blob, capture_output=True, timeout=60)
+        assert proc.returncode == 0 and json.loads(proc.stdout)["Images"][0]["Id"] == exp["id"], proc.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+    writer.start()
+    r = cli("inspect", fifo)
+    writer.join()
+    assert r.rc == 0, r.err
+    assert r.json()[0]["Id"] == exp["id"] and r.json()[0]["RootFS"]["Layers"] == exp["diff_ids"]
+    proc = subprocess.run([CLI, "images", "-"], input=b"", capture_output=True, timeout=60)
+    assert proc.returncode == 2 and b"[format_unknown]" in proc.stderr and b"empty stream" in proc.stderr
+    r = cli("images", "/dev/null")
+    assert r.rc == 2 and r.err.rstrip().endswith("[invalid_argument]")
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([CLI, "images", "-"], stdin=slave, capture_output=True, timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 2 and b"terminal" in proc.stderr and proc.stderr.rstrip().endswith(b"[usage]")

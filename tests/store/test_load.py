@@ -4,10 +4,11 @@ and configs preserved byte for byte, every input format."""
 import gzip
 import json
 import shutil
+import subprocess
 
 import pytest
 
-from conftest import PyStore, docker_load_lines, lkutil, sh, skopeo, small, snapshot
+from conftest import CLI, PyStore, docker_load_lines, lkutil, sh, skopeo, small, snapshot
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -283,3 +284,15 @@ def test_load_every_corpus_archive(corpus, st):
     j = st.ok("verify", "--json").json()
     assert j["OK"] and j["Leftovers"] == [], j
     assert st.ok("gc", "--dry-run", "--json").json()["Blobs"] == []
+
+
+def test_load_from_standard_input(corpus, st):
+    """`docker save app | layerkit store load -`: the same image as from the file."""
+    exp, path = small(corpus, "app")
+    proc = subprocess.run([CLI, "store", "load", "--store", str(st.path), "--json", "-"], input=path.read_bytes(),
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    (img,) = json.loads(proc.stdout)["Images"]
+    assert img["Id"] == exp["images"][0]["image_id"]
+    assert img["References"] == exp["images"][0]["repo_tags"]
+    assert st.ok("verify").rc == 0
