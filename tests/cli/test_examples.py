@@ -1,4 +1,4 @@
-"""The classic-scenario examples (C over the ABI, C++) print, for the three
+"""The classic-scenario examples (C over the ABI, C++, Go over cgo) print, for the three
 samples, each layer by chain_id with the images that share it: the chain_ids
 are computed here from samples/expected.json's diff_ids with the OCI image
 spec's formula, and the sharing follows from them."""
@@ -45,6 +45,28 @@ def test_classic_example_output(program):
     assert r.returncode == 0, r.stderr
     got = {}
     for m in re.finditer(r"^  (?:sha256:)?([0-9a-f]{12})\s+\S+(?: B)?\s+in (\d+): (.*)$", r.stdout, flags=re.M):
+        got[m.group(1)] = m.group(3).split()
+        assert int(m.group(2)) == len(got[m.group(1)])
+    assert got == expected_sharing(), r.stdout
+
+
+def test_classic_go_example_output():
+    import shutil
+
+    if not shutil.which("go"):
+        pytest.skip("go is not installed (Debian: golang-go)")
+    build = pathlib.Path(CLI).resolve().parent.parent
+    if not (build / "capi").is_dir():
+        pytest.skip("the CLI is not in a meson build tree")
+    opts = json.loads((build / "meson-info" / "intro-buildoptions.json").read_text())
+    if any(o["name"] == "b_sanitize" and o["value"] not in ("none", []) for o in opts):
+        pytest.skip("a sanitizer build: Go cannot load an instrumented library (the Go suites run in the plain build)")
+    archives = [SOURCE_DIR / "samples" / ("%s.docker-archive.tar" % s) for s in SAMPLES]
+    r = subprocess.run(["bash", str(SOURCE_DIR / "scripts" / "go-test.sh"), str(build), "examples",
+                        *map(str, archives)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    got = {}
+    for m in re.finditer(r"^  sha256:([0-9a-f]{12})\s+\d+ B\s+in (\d+): (.*)$", r.stdout, flags=re.M):
         got[m.group(1)] = m.group(3).split()
         assert int(m.group(2)) == len(got[m.group(1)])
     assert got == expected_sharing(), r.stdout
