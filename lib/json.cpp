@@ -61,8 +61,10 @@ Document parse(std::string_view text, std::string_view what, unsigned max_depth)
     rapidjson::MemoryStream ms(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
     DepthLimiter<Document> limiter{handler, max_depth};
-    constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-                               rapidjson::kParseFullPrecisionFlag;
+    // No kParseFullPrecisionFlag: layerkit reads no fractional number, and in
+    // RapidJSON 1.1.0 that path loops or reads clz(0) on input like "0E098"
+    // (upstream issue 1249, fixed after 1.1.0; found here by fuzz_json).
+    constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
     result = reader.Parse<flags>(is, limiter);
     too_deep = limiter.too_deep;
     return !result.IsError();

@@ -149,6 +149,18 @@ TEST_CASE("json: syntax errors and wrong types name the document and the field")
   CHECK(code_of([&] { json::parse("\"\xff\xfe\"", "x", 4); }) == Errc::malformed);  // not UTF-8
 }
 
+TEST_CASE("json: a zero with a huge exponent is zero (RapidJSON issue 1249, found by fuzz_json)") {
+  // RFC 8259 grammar: 0E098 is the number 0. RapidJSON 1.1.0's full-precision
+  // path loops or reads clz(0) here; the sanitizer build turns that into a failure.
+  for (const char* text : {"0E098", "0e100", "[0.0e-400, -0E308]"}) {
+    CAPTURE(text);
+    auto doc = json::parse(text, "config", 4);
+    const auto& v = doc.IsArray() ? doc[0] : static_cast<const json::Value&>(doc);
+    REQUIRE(v.IsNumber());
+    CHECK(v.GetDouble() == 0.0);
+  }
+}
+
 TEST_CASE("platforms: parsing and matching as containerd normalises architectures") {
   Platform p = Platform::parse("linux/arm64/v8");
   CHECK(p.os == "linux");
