@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -101,7 +102,8 @@ Options:
   --no-trunc        print full image IDs
   -a, --all         include OCI artifacts and manifests whose config is
                     absent (their IMAGE ID shows <missing>)
-  --image REF, --platform P, --threads N   (see `layerkit --help`)
+  --image REF, --platform P, --threads N, --limit NAME=VALUE
+                    (see `layerkit --help`)
 )";
 
 const char* kInspectHelp = R"(Usage: layerkit inspect [OPTIONS] ARCHIVE...
@@ -118,7 +120,8 @@ An archive that cannot be opened is reported on stderr, the others are
 still printed, and the exit status is 2.
 
 Options:
-  --image REF, --platform P, --threads N   (see `layerkit --help`)
+  --image REF, --platform P, --threads N, --limit NAME=VALUE
+                    (see `layerkit --help`)
   --json            accepted for symmetry (output is always JSON)
 )";
 
@@ -149,7 +152,8 @@ Options:
                     UncompressedSize and Match ("ok", "no layer" for a
                     non-empty entry without a layer, "no history" for a
                     layer without an entry)
-  --image REF, --platform P, --threads N   (see `layerkit --help`)
+  --image REF, --platform P, --threads N, --limit NAME=VALUE
+                    (see `layerkit --help`)
 )";
 
 const char* kVerifyHelp = R"(Usage: layerkit verify [OPTIONS] ARCHIVE...
@@ -176,7 +180,8 @@ Options:
                     Error: {Code, Message}} for one that cannot be opened;
                     an array of these for several archives
   -q, --quiet       no progress and no per-layer lines; problems only
-  --image REF, --platform P, --threads N   (see `layerkit --help`)
+  --image REF, --platform P, --threads N, --limit NAME=VALUE
+                    (see `layerkit --help`)
 )";
 
 const char* kDedupHelp = R"(Usage: layerkit dedup [OPTIONS] ARCHIVE...
@@ -193,7 +198,7 @@ Options:
                     DiffIDs: [{DiffID, Size, Images}], TotalSize,
                     UniqueSize, SavedSize, Notes}
   --image REF       compare only this image of each archive
-  --platform P, --threads N   (see `layerkit --help`)
+  --platform P, --threads N, --limit NAME=VALUE   (see `layerkit --help`)
 )";
 
 const char* kLsHelp = R"(Usage: layerkit ls [OPTIONS] ARCHIVE
@@ -211,7 +216,7 @@ Options:
   --json            [{Layer, Digest, DiffID, Entries: [{Path, Type, Mode, Uid,
                     Gid, Uname, Gname, Size, Mtime, Link, DevMajor, DevMinor,
                     Sparse, Xattrs {name: hex value}, Whiteout, Opaque}]}]
-  --image REF, --platform P   (see `layerkit --help`)
+  --image REF, --platform P, --limit NAME=VALUE   (see `layerkit --help`)
 )";
 
 struct UsageError : std::runtime_error {
@@ -247,6 +252,22 @@ Args parse_args(int argc, char** argv) {
     if (i + 1 >= words.size()) throw UsageError(fmt::format("{} needs a value", opt));
     return words[++i];
   };
+  // A boolean flag takes its value only after '=' (docker's --no-trunc=false),
+  // so "-H false" would take "false" for an archive: say so instead.
+  auto flag = [&](const std::string& opt, const std::optional<std::string>& inline_value) {
+    if (inline_value) return parse_bool(opt, *inline_value);
+    if (i + 1 < words.size() && (words[i + 1] == "true" || words[i + 1] == "false"))
+      throw UsageError(fmt::format("{} takes its value after '=': {}={}", opt, opt, words[i + 1]));
+    return true;
+  };
+  // std::stoul accepts "-1" and wraps it: only plain digits are a count.
+  auto count = [](const std::string& v, unsigned long max) {
+    if (v.empty() || v.size() > 20 || v.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument(v);
+    unsigned long n = std::stoul(v);
+    if (n > max) throw std::out_of_range(v);
+    return n;
+  };
   bool only_files = false;
   for (; i < words.size(); ++i) {
     std::string w = words[i];
@@ -275,22 +296,20 @@ Args parse_args(int argc, char** argv) {
       std::string f = value(name, inl);
       if (f != "json") throw UsageError("--format: only \"json\" is supported (or use --json)");
       a.json = true;
-    } else if (name == "-q" || name == "--quiet") a.quiet = true;
-    else if (name == "--no-trunc") a.no_trunc = true;
-    else if (name == "-a" || name == "--all") a.all = true;
-    else if (name == "--layers") a.layers = true;
-    else if (name == "-H" || name == "--human") a.human = inl ? parse_bool(name, *inl) : true;
+    } else if (name == "-q" || name == "--quiet") a.quiet = flag(name, inl);
+    else if (name == "--no-trunc") a.no_trunc = flag(name, inl);
+    else if (name == "-a" || name == "--all") a.all = flag(name, inl);
+    else if (name == "--layers") a.layers = flag(name, inl);
+    else if (name == "-H" || name == "--human") a.human = flag(name, inl);
     else if (name == "--image") a.image = value(name, inl);
     else if (name == "--platform") {
       a.platform = value(name, inl);
+      if (a.platform.empty()) throw UsageError("--platform: expected OS/ARCH[/VARIANT] or \"all\", got \"\"");
       a.platform_explicit = true;
     } else if (name == "--threads") {
       std::string v = value(name, inl);
       try {
-        std::size_t used = 0;
-        unsigned long n = std::stoul(v, &used);
-        if (used != v.size() || n > 1024) throw std::invalid_argument(v);
-        a.threads = static_cast<unsigned>(n);
+        a.threads = static_cast<unsigned>(count(v, 1024));
       } catch (const std::exception&) {
         throw UsageError(fmt::format("--threads: expected a number from 0 to 1024, got {:?}", v));
       }
@@ -325,10 +344,7 @@ Args parse_args(int argc, char** argv) {
     } else if (name == "--layer") {
       std::string v = value(name, inl);
       try {
-        std::size_t used = 0;
-        unsigned long n = std::stoul(v, &used);
-        if (used != v.size()) throw std::invalid_argument(v);
-        a.layer = n;
+        a.layer = count(v, ULONG_MAX);
       } catch (const std::exception&) {
         throw UsageError(fmt::format("--layer: expected a layer index (0 = bottom), got {:?}", v));
       }
@@ -569,7 +585,7 @@ int cmd_verify(const Args& a) {
       // Not even openable: the worst outcome, but the other archives still get verified.
       report_error(e);
       status = kUsage;
-      if (a.json) json_parts.push_back(open_error_json(path, e, a.archives.size() == 1));
+      if (a.json) json_parts.push_back(open_error_json(path, e));
       continue;
     }
     VerifyOptions vo;
@@ -581,7 +597,7 @@ int cmd_verify(const Args& a) {
     p.done();
     if (!rep.ok && status == kOk) status = kFailed;
     if (a.json) {
-      json_parts.push_back(verify_json(rep, a.archives.size() == 1));
+      json_parts.push_back(verify_json(rep));
       continue;
     }
     if (!a.quiet) {
@@ -613,9 +629,13 @@ int cmd_verify(const Args& a) {
     if (a.archives.size() == 1) {
       fmt::print("{}\n", json_parts.at(0));
     } else {
-      std::string out;
-      for (const auto& part : json_parts) out += (out.empty() ? "[" : ",") + part;
-      fmt::print("{}]\n", out.empty() ? "[" : out);
+      // An array of the pretty objects, indented one level as PrettyWriter would.
+      std::string out = "[";
+      for (std::size_t k = 0; k < json_parts.size(); ++k) {
+        out += k ? ",\n  " : "\n  ";
+        for (char c : json_parts[k]) out += c == '\n' ? std::string("\n  ") : std::string(1, c);
+      }
+      fmt::print("{}\n]\n", out);
     }
   }
   return status;

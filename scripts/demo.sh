@@ -15,3 +15,5 @@ for img in base runtime app; do
 done
 echo "== layerkit dedup samples/{base,runtime,app}.docker-archive.tar"
 "$L" dedup samples/base.docker-archive.tar samples/runtime.docker-archive.tar samples/app.docker-archive.tar
+echo
+echo "The CLI is $L; \`meson install -C build\` installs it (README.md, The library)."

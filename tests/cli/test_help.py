@@ -19,6 +19,8 @@ SUBCOMMANDS = {
     "dedup": ["--json", "--image", "--platform", "--threads"],
     "ls": ["--json", "--layer", "--image", "--platform"],
 }
+for _opts in SUBCOMMANDS.values():
+    _opts.append("--limit")  # README: every subcommand takes --limit NAME=VALUE
 ALL_OPTIONS = sorted({o for opts in SUBCOMMANDS.values() for o in opts})
 
 
@@ -96,18 +98,48 @@ def test_missing_archive(cli, command):
     assert "ARCHIVE" in r.err
 
 
-@pytest.mark.parametrize("args", [["--image"], ["--platform"], ["--threads"], ["--threads", "many"],
-                                  ["--threads", "-1"], ["--human=maybe"]])
+@pytest.mark.parametrize("args", [["--image"], ["--platform"], ["--platform="], ["--threads"], ["--threads", "many"],
+                                  ["--threads", "-1"], ["--threads", "+1"], ["--human=maybe"], ["--no-trunc=maybe"],
+                                  ["--limit", "json_depth=-1"]])
 def test_bad_option_values(cli, samples, args):
     r = cli("history", samples / "base.docker-archive.tar", *args)
     assert r.rc == 2
+    assert r.err.rstrip().endswith("[usage]"), r.err
     assert r.out == ""
+
+
+@pytest.mark.parametrize("value", ["-1", "+0", "0x1", " 1", "99999999999999999999999"])
+def test_layer_index_is_plain_digits(cli, samples, value):
+    r = cli("ls", "--layer", value, samples / "base.docker-archive.tar")
+    assert r.rc == 2
+    assert "--layer: expected a layer index" in r.err and r.err.rstrip().endswith("[usage]"), r.err
+
+
+@pytest.mark.parametrize("command,flag", [("images", "--no-trunc"), ("images", "-q"), ("images", "--all"),
+                                          ("history", "--no-trunc"), ("history", "--layers"),
+                                          ("history", "--quiet"), ("verify", "--quiet")])
+def test_flags_take_false(cli, samples, command, flag):
+    """docker's boolean flags take =false (`docker images --no-trunc=false`): the same as leaving them out."""
+    path = samples / "app.docker-archive.tar"
+    plain = cli(command, path)
+    off = cli(command, flag + "=false", path)
+    on = cli(command, flag + "=true", path)
+    assert off.rc == plain.rc == on.rc == 0, off.err
+    assert off.out == plain.out
+    assert on.out == cli(command, flag, path).out
+
+
+def test_boolean_value_needs_equals(cli, samples):
+    r = cli("history", "-H", "false", samples / "base.docker-archive.tar")
+    assert r.rc == 2
+    assert "-H takes its value after '=': -H=false" in r.err, r.err
 
 
 @pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
 def test_every_documented_option_is_accepted(cli, samples, command):
     path = samples / "base.docker-archive.tar"
-    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1", "--layer": "0"}
+    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1", "--layer": "0",
+              "--limit": "json_depth=64"}
     for opt in SUBCOMMANDS[command]:
         args = [opt] + ([values[opt]] if opt in values else [])
         if opt == "--human":
@@ -135,7 +167,8 @@ def test_short_human_with_value(cli, samples):
 @pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
 def test_options_a_command_does_not_take(cli, samples, command):
     """An option another subcommand takes is refused, not silently ignored."""
-    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1", "--layer": "0"}
+    values = {"--image": "@0", "--platform": "linux/amd64", "--threads": "1", "--layer": "0",
+              "--limit": "json_depth=64"}
     for opt in ALL_OPTIONS:
         if opt in SUBCOMMANDS[command]:
             continue
