@@ -62,7 +62,9 @@ load` does, and read from there.
 Common options:
   --json               print JSON instead of a table
   --image REF          pick one image: a repo tag ("app:1.0"), an image ID or
-                       unique ID prefix, a manifest digest, or @N (N-th image)
+                       unique ID prefix, a manifest digest, or @N (N-th image);
+                       with several archives, those without it are passed
+                       over (an error only when none has it)
   --platform OS/ARCH[/VARIANT]
                        the manifest to take from a multi-platform index
                        (default linux/amd64; "all" keeps every platform)
@@ -408,6 +410,27 @@ std::vector<const Image*> pick_images(const Archive& ar, const Args& a, bool inc
   return out;
 }
 
+// The images each archive contributes, in order. With --image over several
+// archives, one without that image contributes none; only when none has it is
+// that an error (not_found), as it is for a single archive.
+std::vector<std::vector<const Image*>> pick_images_each(const std::vector<Archive>& archives, const Args& a,
+                                                        bool include_all) {
+  std::vector<std::vector<const Image*>> out;
+  bool found = false;
+  for (const Archive& ar : archives) {
+    try {
+      out.push_back(pick_images(ar, a, include_all));
+      found = true;
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found || a.image.empty() || archives.size() == 1) throw;
+      out.emplace_back();
+    }
+  }
+  if (!found && !archives.empty() && !a.image.empty())
+    throw Error(Errc::not_found, fmt::format("no image {:?} in any of the {} archives", a.image, archives.size()));
+  return out;
+}
+
 std::string size_cell(std::int64_t bytes, bool human) {
   if (bytes < 0) return "?";
   return human ? text::human_size(double(bytes)) : std::to_string(bytes);
@@ -425,9 +448,11 @@ int cmd_images(const Args& a) {
     std::optional<std::int64_t> created;
   };
   std::vector<Row> rows;
-  for (const Archive& ar : archives) {
-    for (const Image* img : pick_images(ar, a, a.all)) {
-      rows.push_back({&ar, img, image_size(ar, *img, a.threads), text::parse_rfc3339(img->config.created)});
+  auto picked = pick_images_each(archives, a, a.all);
+  for (std::size_t k = 0; k < archives.size(); ++k) {
+    for (const Image* img : picked[k]) {
+      rows.push_back({&archives[k], img, image_size(archives[k], *img, a.threads),
+                      text::parse_rfc3339(img->config.created)});
     }
   }
   // Newest first, as docker sorts.
@@ -477,9 +502,10 @@ int cmd_inspect(const Args& a) {
   bool failed = false;
   std::vector<Archive> archives = open_all(a, failed);
   if (archives.empty()) return kUsage;  // nothing opened: the errors are the whole answer
-  for (const Archive& ar : archives) {
-    auto imgs = pick_images(ar, a, true);
-    std::string part = inspect_json(ar, imgs, true, a.threads);
+  auto picked = pick_images_each(archives, a, true);
+  for (std::size_t k = 0; k < archives.size(); ++k) {
+    if (picked[k].empty() && !a.image.empty()) continue;
+    std::string part = inspect_json(archives[k], picked[k], true, a.threads);
     // Splice the array's elements into the combined array.
     std::string inner = part.substr(1, part.size() - 2);
     while (!inner.empty() && (inner.back() == '\n' || inner.back() == ' ')) inner.pop_back();
@@ -576,6 +602,7 @@ int cmd_history(const Args& a) {
 
 int cmd_verify(const Args& a) {
   int status = kOk;
+  bool image_found = false;
   std::vector<std::string> json_parts;
   for (const auto& path : a.archives) {
     std::optional<Archive> ar;
@@ -588,12 +615,33 @@ int cmd_verify(const Args& a) {
       if (a.json) json_parts.push_back(open_error_json(path, e));
       continue;
     }
+    if (!a.image.empty() && a.archives.size() > 1) {
+      // As for images: an archive without the image has nothing to verify.
+      try {
+        ar->find_image(a.image);
+        image_found = true;
+      } catch (const Error& e) {
+        if (e.code() != Errc::not_found) throw;
+        if (!a.json) fmt::print("{}: no image {:?}, skipped\n", path, a.image);
+        continue;
+      }
+    }
     VerifyOptions vo;
     vo.image = a.image;
     vo.threads = a.threads;
     Progress p("verifying", !a.quiet && !a.json);
     vo.progress = p.fn();
-    VerifyReport rep = verify(*ar, vo);
+    VerifyReport rep;
+    try {
+      rep = verify(*ar, vo);
+    } catch (const Error& e) {
+      // e.g. --image names an image this archive lacks: the others still get verified.
+      p.done();
+      report_error(e);
+      status = kUsage;
+      if (a.json) json_parts.push_back(open_error_json(path, e));
+      continue;
+    }
     p.done();
     if (!rep.ok && status == kOk) status = kFailed;
     if (a.json) {
@@ -625,6 +673,11 @@ int cmd_verify(const Args& a) {
                                            : "verified";
     fmt::print("{}: {}\n", path, verdict);
   }
+  if (!a.image.empty() && a.archives.size() > 1 && !image_found) {
+    report_error(Error(Errc::not_found, fmt::format("no image {:?} in any of the {} archives", a.image,
+                                                    a.archives.size())));
+    status = kUsage;
+  }
   if (a.json) {
     if (a.archives.size() == 1) {
       fmt::print("{}\n", json_parts.at(0));
@@ -635,7 +688,7 @@ int cmd_verify(const Args& a) {
         out += k ? ",\n  " : "\n  ";
         for (char c : json_parts[k]) out += c == '\n' ? std::string("\n  ") : std::string(1, c);
       }
-      fmt::print("{}\n]\n", out);
+      fmt::print("{}\n", json_parts.empty() ? "[]" : out + "\n]");
     }
   }
   return status;
@@ -721,8 +774,10 @@ int cmd_dedup(const Args& a) {
   for (const auto& p : a.archives) archives.push_back(open_archive(a, p));  // a total needs every archive
   std::vector<DedupInput> inputs;
   std::map<std::string, int> seen;
-  for (const Archive& ar : archives) {
-    for (const Image* img : pick_images(ar, a, false)) {
+  auto picked = pick_images_each(archives, a, false);
+  for (std::size_t k = 0; k < archives.size(); ++k) {
+    const Archive& ar = archives[k];
+    for (const Image* img : picked[k]) {
       std::string ref = img->references.empty() ? img->id().short_hex() : img->references[0];
       if (int n = seen[ref]++) ref += fmt::format(" ({})", n + 1);
       inputs.push_back({&ar, img, ref});

@@ -218,3 +218,22 @@ def test_images_image_id_prefix(cli, expected, n):
             r = cli("images", "-q", "--no-trunc", "--image", ref, path)
             assert r.rc == 0, r.err
             assert r.out.split() == [e["config_digest"]]
+
+
+def test_image_over_several_archives(cli, samples, samples_expected):
+    """--image over several archives: those without the image are passed over; none having it is not_found."""
+    paths = [samples / "base.docker-archive.tar", samples / "app.docker-archive.tar"]
+    app = samples_expected["app.docker-archive.tar"]
+    for command in ("images", "inspect", "verify"):
+        r = cli(command, "--json", "--image", app["ref"], *paths)
+        assert r.rc == 0, (command, r.err)
+        got = r.json()
+        if command == "images":
+            assert [j["ID"] for j in got] == [app["id"][7:19]]
+        elif command == "inspect":
+            assert [j["Id"] for j in got] == [app["id"]]
+        else:
+            assert [(j["Archive"], [i["Id"] for i in j["Images"]]) for j in got] == [(str(paths[1]), [app["id"]])]
+        r = cli(command, "--image", "no-such:image", *paths)
+        assert r.rc == 2
+        assert 'no image "no-such:image" in any of the 2 archives [not_found]' in r.err, (command, r.err)
