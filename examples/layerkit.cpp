@@ -746,7 +746,11 @@ int cmd_ls(const Args& a) {
     return kOk;
   }
   for (const auto& [l, entries] : listed) {
-    fmt::print("layer {}  {}{}\n", l->index, l->descriptor.digest.empty() ? l->member : l->descriptor.digest.str(),
+    // A lone layer tar declares no digest (`layerkit verify` computes them).
+    std::string name = !l->descriptor.digest.empty() ? l->descriptor.digest.str()
+                       : !l->member.empty()          ? l->member
+                                                     : ar.path() + " (a lone layer tar)";
+    fmt::print("layer {}  {}{}\n", l->index, name,
                l->diff_id && *l->diff_id != l->descriptor.digest ? "  diff_id " + l->diff_id->str() : "");
     for (const LayerEntry& e : entries) {
       std::string owner = fmt::format("{}/{}", e.uname.empty() ? std::to_string(e.uid) : e.uname,
@@ -870,6 +874,8 @@ int main(int argc, char** argv) {
     if (cmd.one_archive && a.archives.size() != 1)
       throw UsageError(fmt::format("{} takes exactly one ARCHIVE, got {}", a.command, a.archives.size()));
     if (a.archives.empty()) throw UsageError(fmt::format("{} needs at least one ARCHIVE", a.command));
+    if (std::count(a.archives.begin(), a.archives.end(), "-") > 1)
+      throw UsageError("ARCHIVE \"-\" (standard input) can be given only once");
     return cmd.run(a);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "layerkit: %s [usage]\n", e.what());

@@ -99,6 +99,9 @@ def test_layer_tar_has_no_image(cli, tmp_path):
     assert code_of(r.err) == "not_found"
     assert "no image" in r.err
     assert cli("images", "-q", p).out == ""
+    r = cli("ls", p)
+    assert r.rc == 0, r.err
+    assert r.out.splitlines()[0] == "layer 0  %s (a lone layer tar)" % p
 
 
 @pytest.mark.parametrize("name", ["ext.moby.tarsum-46af0962-layer", "ext.regclient.layer-wh"])

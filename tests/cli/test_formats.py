@@ -422,6 +422,8 @@ def test_archive_from_a_pipe(cli, samples, samples_expected, tmp_path):
     assert r.json()[0]["Id"] == exp["id"] and r.json()[0]["RootFS"]["Layers"] == exp["diff_ids"]
     proc = subprocess.run([CLI, "images", "-"], input=b"", capture_output=True, timeout=60)
     assert proc.returncode == 2 and b"[format_unknown]" in proc.stderr and b"empty stream" in proc.stderr
+    proc = subprocess.run([CLI, "images", "-", "-"], input=data, capture_output=True, timeout=60)
+    assert proc.returncode == 2 and b"can be given only once [usage]" in proc.stderr, proc.stderr
     r = cli("images", "/dev/null")
     assert r.rc == 2 and r.err.rstrip().endswith("[invalid_argument]")
     master, slave = pty.openpty()
