@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include <rapidjson/writer.h>
 
@@ -79,7 +80,18 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
       vo.threads = o.threads;
       vo.progress = o.progress;
       VerifyReport vr = layerkit::verify(ar, vo);
+      // One report per defect: the core reports a layer per image, so a blob
+      // shared by several images would be reported once per image; and a
+      // blob that does not hash to its digest has corrupt bytes, whose
+      // diff_id (or failure to decompress) is a consequence, not a second
+      // defect. (A size mismatch stays: it tells a truncated blob.)
+      std::set<std::string> corrupt_members;
+      for (const Problem& p : vr.problems)
+        if (p.kind == "blob_digest") corrupt_members.insert(p.member);
+      std::set<std::tuple<std::string, std::string, std::string, std::string>> reported;
       for (const Problem& p : vr.problems) {
+        if (p.layer && corrupt_members.count(p.member) && (p.kind == "diff_id" || p.kind == "unreadable")) continue;
+        if (p.layer && !reported.emplace(p.kind, p.member, p.expected, p.actual).second) continue;
         if (p.kind == "count") {
           // Layers vs diff_ids must agree; a history that does not line up is Docker's business.
           bool layers_ok = false;
@@ -101,10 +113,12 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
           if (!l.present || l.descriptor.digest.empty()) continue;
           try {
             LayerScan sc = ar.scan(l, ScanDepth::headers);  // cached by verify's full pass
-            if (sc.depth == ScanDepth::full && sc.blob_digest == l.descriptor.digest) {
-              hashed.insert(l.descriptor.digest.str());
+            if (sc.depth != ScanDepth::full || !l.descriptor.digest.verifiable()) continue;
+            // Hashed against its digest by verify, which reported a mismatch:
+            // not hashed again below "against its name".
+            hashed.insert(l.descriptor.digest.str());
+            if (sc.blob_digest == l.descriptor.digest)
               layer_facts[l.descriptor.digest.str()] = {sc.diff_id, sc.stats.content_bytes};
-            }
           } catch (const Error&) {
           }
         }

@@ -137,6 +137,48 @@ def test_corrupt_store_blob(corpus, st, tmp_path):
     assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.parametrize("fmt", ["podman.docker-archive", "podman.oci-archive"])
+def test_one_flipped_byte_is_one_problem(corpus, st, fmt):
+    """One flipped byte in a layer blob (uncompressed, or gzip: then it does not
+    decompress either) is one defect: one blob_digest problem naming the blob,
+    not a second one "against its name" nor a diff_id one for the same bytes."""
+    exp, path = small(corpus, "runtime" if fmt == "podman.docker-archive" else "app", fmt)
+    st.ok("load", "-q", path)
+    layer = exp["images"][0]["layers"][2]["digest"]
+    blob = st.path / "blobs" / "sha256" / layer[7:]
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blob.write_bytes(bytes(data))
+    actual = lkutil.sha256(bytes(data))
+    assert actual != layer
+    j = st.run("verify", "--json").json()
+    assert j["OK"] is False
+    assert [(p["Kind"], p["Path"], p["Expected"], p["Actual"]) for p in j["Problems"]] == [
+        ("blob_digest", "blobs/sha256/" + layer[7:], layer, actual)], j["Problems"]
+    r = st.run("verify")
+    assert r.rc == 1, r
+    problems = [l for l in r.lines() if l.startswith("problem ")]
+    assert len(problems) == 1 and problems[0].startswith("problem [blob_digest]: ") and actual in problems[0], r
+    assert r.lines()[-1].startswith("store %s: 1 problem (" % st.path), r
+
+
+def test_shared_corrupt_blob_is_one_problem(corpus, st):
+    """A corrupt layer blob two stored images share is one defect."""
+    base, base_path = small(corpus, "base")
+    runtime, runtime_path = small(corpus, "runtime")
+    st.ok("load", "-q", base_path)
+    st.ok("load", "-q", runtime_path)
+    layer = base["images"][0]["layers"][0]["digest"]
+    assert runtime["images"][0]["layers"][0]["digest"] == layer
+    blob = st.path / "blobs" / "sha256" / layer[7:]
+    data = bytearray(blob.read_bytes())
+    data[100] ^= 0x01
+    blob.write_bytes(bytes(data))
+    j = st.run("verify", "--json").json()
+    assert [(p["Kind"], p["Path"], p["Actual"]) for p in j["Problems"]] == [
+        ("blob_digest", "blobs/sha256/" + layer[7:], lkutil.sha256(bytes(data)))], j["Problems"]
+
+
 def test_truncated_store_blob_is_replaced_by_load(corpus, st):
     exp, path = small(corpus, "runtime")
     st.ok("load", path)
