@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "cli_input.hpp"
+#include "cli_limit.hpp"
 #include "cli_progress.hpp"
 #include "layerkit/archive.hpp"
 #include "layerkit/dedup.hpp"
@@ -316,32 +317,10 @@ Args parse_args(int argc, char** argv) {
         throw UsageError(fmt::format("--threads: expected a number from 0 to 1024, got {:?}", v));
       }
     } else if (name == "--limit") {
-      std::string v = value(name, inl);
-      auto eq = v.find('=');
-      if (eq == std::string::npos) throw UsageError(fmt::format("--limit: expected NAME=VALUE, got {:?}", v));
-      std::string num = v.substr(eq + 1);
-      std::uint64_t mult = 1;
-      if (!num.empty()) {
-        switch (num.back()) {
-          case 'K': case 'k': mult = 1ull << 10; break;
-          case 'M': case 'm': mult = 1ull << 20; break;
-          case 'G': case 'g': mult = 1ull << 30; break;
-          case 'T': case 't': mult = 1ull << 40; break;
-          default: break;
-        }
-        if (mult != 1) num.pop_back();
-      }
       try {
-        std::size_t used = 0;
-        unsigned long long n = std::stoull(num, &used);
-        if (used != num.size() || num.empty() || num[0] == '-' || n > UINT64_MAX / mult) throw std::invalid_argument(v);
-        Limits probe;
-        set_limit(probe, v.substr(0, eq), n * mult);  // validates the name and range now
-        a.limits.emplace_back(v.substr(0, eq), n * mult);
-      } catch (const Error& e) {
-        throw UsageError(fmt::format("--limit: {}", e.what()));
-      } catch (const std::exception&) {
-        throw UsageError(fmt::format("--limit: expected NAME=VALUE with a number, got {:?}", v));
+        a.limits.push_back(cli::parse_limit(value(name, inl)));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
       }
     } else if (name == "--layer") {
       std::string v = value(name, inl);
@@ -368,7 +347,7 @@ using cli::Progress;
 
 Archive open_archive(const Args& a, const std::string& path) {
   OpenOptions o;
-  for (const auto& [name, value] : a.limits) set_limit(o.limits, name, value);
+  cli::apply_limits(o.limits, a.limits);
   o.platform = a.platform;
   o.platform_explicit = a.platform_explicit;
   Progress p("reading", !a.quiet && !a.json);

@@ -10,6 +10,7 @@
 #include "store_cli.hpp"
 
 #include "cli_input.hpp"
+#include "cli_limit.hpp"
 
 #include <unistd.h>
 
@@ -17,11 +18,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -94,6 +97,8 @@ Options:
   --platform OS/ARCH[/VARIANT]
                        the manifest to take from a multi-platform index
   -q, --quiet          print only the "Loaded image" lines
+  --limit NAME=VALUE   change a limit on reading the archive (repeatable;
+                       names and defaults: see `layerkit --help`)
   --json               {Archive, Images: [{References, Id, ManifestDigest,
                        ManifestSynthesized, Layers: [{Index, DiffID, Digest,
                        Size, MediaType, Status}]}], BlobsWritten,
@@ -114,6 +119,8 @@ Options:
   --image REF          the image, when the archive holds several
   --platform OS/ARCH[/VARIANT]
   --no-trunc           full digests
+  --limit NAME=VALUE   change a limit on reading the archive (repeatable;
+                       names and defaults: see `layerkit --help`)
   --json               {Image, Id, Layers: [{Index, DiffID, Digest, ChainID,
                        Size, Status, ExistsByChainID, ExistsByDigest}],
                        PresentBytes, TransferBytes}
@@ -143,6 +150,10 @@ Options:
                          as present by chain_id for a docker-archive (what
                          `docker load` checks), by blob digest for the OCI
                          formats (what containerd and skopeo check)
+  --limit NAME=VALUE     change a limit on reading TARGET when it is an
+                         archive (repeatable; names and defaults: see
+                         `layerkit --help`)
+  -q, --quiet            no summary (and no progress), errors only
   --json                 {Output, Format, Images: [{References, Id,
                          ManifestDigest, Layers: [{Index, Digest, DiffID,
                          Size, Omitted}]}], BlobsWritten, BytesWritten,
@@ -235,6 +246,12 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A usage error whose message names the store command itself ("store ls does
+// not take ..."): printed without the "store: " prefix.
+struct CommandUsageError : UsageError {
+  using UsageError::UsageError;
+};
+
 struct Args {
   std::string command;
   std::vector<std::string> args;
@@ -242,6 +259,8 @@ struct Args {
   bool platform_explicit = false, json = false, help = false, quiet = false, no_trunc = false, dry_run = false,
        digests = false;
   unsigned threads = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> limits;
+  std::vector<std::pair<std::string, std::string>> given;  // (canonical name, as spelled), for the per-command check
 };
 
 bool parse_bool(const std::string& opt, const std::string& v) {
@@ -277,6 +296,11 @@ Args parse_args(int argc, char** argv) {
       name = w.substr(0, eq);
       inl = w.substr(eq + 1);
     }
+    static const std::map<std::string, std::string> canonical = {
+        {"-h", "--help"},     {"-q", "--quiet"},   {"-o", "--output"},
+        {"-i", "--input"},    {"-n", "--dry-run"}, {"-v", "--verbose"}};
+    auto c = canonical.find(name);
+    a.given.emplace_back(c == canonical.end() ? name : c->second, name);
     if (name == "-h" || name == "--help") a.help = true;
     else if (name == "--json") a.json = inl ? parse_bool(name, *inl) : true;
     else if (name == "--store") a.store = value(name, inl);
@@ -302,6 +326,12 @@ Args parse_args(int argc, char** argv) {
         a.threads = static_cast<unsigned>(n);
       } catch (const std::exception&) {
         throw UsageError(fmt::format("--threads: expected a number from 0 to 1024, got {:?}", v));
+      }
+    } else if (name == "--limit") {
+      try {
+        a.limits.push_back(cli::parse_limit(value(name, inl)));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
       }
     } else {
       throw UsageError(fmt::format("unknown option {:?}", w));
@@ -332,6 +362,7 @@ OpenOptions open_options(const Args& a) {
   OpenOptions o;
   o.platform = a.platform;
   o.platform_explicit = a.platform_explicit;
+  cli::apply_limits(o.limits, a.limits);
   return o;
 }
 
@@ -472,7 +503,7 @@ int cmd_save(const Args& a) {
   }
   o.missing_from = a.missing_from;
   o.target_open = open_options(a);
-  Progress p("writing", !a.json && a.output != "-");
+  Progress p("writing", !a.json && !a.quiet && a.output != "-");
   o.progress = p.fn();
   SaveReport rep = store.save(a.args, a.output, o);
   p.done();
@@ -636,14 +667,24 @@ int store_main(int argc, char** argv) {
   Args a;
   try {
     a = parse_args(argc, argv);
-    static const std::map<std::string, std::pair<int (*)(const Args&), const char*>> commands = {
-        {"load", {cmd_load, kLoadHelp}}, {"plan", {cmd_plan, kPlanHelp}}, {"save", {cmd_save, kSaveHelp}},
-        {"ls", {cmd_ls, kLsHelp}},       {"rm", {cmd_rm, kRmHelp}},       {"gc", {cmd_gc, kGcHelp}},
-        {"df", {cmd_df, kDfHelp}},       {"verify", {cmd_verify, kVerifyHelp}},
+    struct Command {
+      int (*run)(const Args&);
+      const char* help;
+      std::vector<std::string> options;  // beyond --help, --json and --store; each listed in `help`
+    };
+    static const std::map<std::string, Command> commands = {
+        {"load", {cmd_load, kLoadHelp, {"--input", "--image", "--platform", "--quiet", "--limit"}}},
+        {"plan", {cmd_plan, kPlanHelp, {"--image", "--platform", "--no-trunc", "--limit"}}},
+        {"save", {cmd_save, kSaveHelp, {"--output", "--format", "--missing-from", "--quiet", "--limit"}}},
+        {"ls", {cmd_ls, kLsHelp, {"--quiet", "--no-trunc", "--digests"}}},
+        {"rm", {cmd_rm, kRmHelp, {}}},
+        {"gc", {cmd_gc, kGcHelp, {"--dry-run"}}},
+        {"df", {cmd_df, kDfHelp, {"--verbose"}}},
+        {"verify", {cmd_verify, kVerifyHelp, {"--quiet", "--threads"}}},
     };
     if (a.command.empty() || a.command == "help") {
       if (!a.args.empty() && commands.count(a.args[0])) {
-        fmt::print("{}", commands.at(a.args[0]).second);
+        fmt::print("{}", commands.at(a.args[0]).help);
         return kOk;
       }
       bool asked = a.help || a.command == "help";
@@ -653,11 +694,22 @@ int store_main(int argc, char** argv) {
     auto it = commands.find(a.command);
     if (it == commands.end())
       throw UsageError(fmt::format("unknown store command {:?} (try `layerkit store --help`)", a.command));
+    const Command& cmd = it->second;
     if (a.help) {
-      fmt::print("{}", it->second.second);
+      fmt::print("{}", cmd.help);
       return kOk;
     }
-    return it->second.first(a);
+    for (const auto& [o, spelled] : a.given) {
+      static const std::vector<std::string> everywhere = {"--help", "--json", "--store"};
+      if (std::find(everywhere.begin(), everywhere.end(), o) == everywhere.end() &&
+          std::find(cmd.options.begin(), cmd.options.end(), o) == cmd.options.end())
+        throw CommandUsageError(fmt::format("store {} does not take {} (see `layerkit store {} --help`)", a.command,
+                                            spelled, a.command));
+    }
+    return cmd.run(a);
+  } catch (const CommandUsageError& e) {
+    std::fprintf(stderr, "layerkit: %s [usage]\n", e.what());
+    return kUsage;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "layerkit: store: %s [usage]\n", e.what());
     return kUsage;

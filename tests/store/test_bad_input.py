@@ -40,6 +40,33 @@ def test_hostile_archive_changes_nothing(corpus, loaded, name, code, words):
     assert snapshot(loaded.path) == before
 
 
+@pytest.mark.parametrize("sub", [["load", "ARCHIVE"], ["plan", "ARCHIVE"],
+                                 ["save", "-o", "OUT", "--missing-from", "ARCHIVE", "localhost/corpus/app:1.0"]])
+def test_limit_applies_to_the_archive(corpus, loaded, tmp_path, sub):
+    """--limit reaches the archive a store command opens: its index.json is
+    deeper than 1 level, so the open fails with the core's error."""
+    archive = small(corpus, "app", "podman.oci-archive")[1]
+    out = tmp_path / "out.tar"
+    args = [str(out) if a == "OUT" else str(archive) if a == "ARCHIVE" else a for a in sub]
+    before = snapshot(loaded.path)
+    r = loaded.run(*args, "--limit", "json_depth=1")
+    assert r.rc == 2, r
+    assert r.err.rstrip().endswith("[limit_exceeded]") and "nesting" in r.err, r
+    assert snapshot(loaded.path) == before
+    assert not out.exists()
+    # a later --limit wins: with the default depth it works
+    loaded.ok(*args, "--limit", "json_depth=1", "--limit=json_depth=64")
+
+
+@pytest.mark.parametrize("value,words", [("bogus=1", 'unknown limit "bogus"'), ("json_depth", "NAME=VALUE"),
+                                         ("json_depth=x", "with a number"), ("json_depth=0", "out of range")])
+def test_bad_limit_is_a_usage_error(corpus, loaded, value, words):
+    before = snapshot(loaded.path)
+    r = loaded.run("load", "--limit", value, small(corpus, "app", "podman.oci-archive")[1])
+    assert r.rc == 2 and r.err.rstrip().endswith("[usage]") and words in r.err, r
+    assert snapshot(loaded.path) == before
+
+
 def test_missing_layer(corpus, loaded, tmp_path):
     """A layer absent from the archive fails the load into a store that lacks
     it; a store holding that layer's chain_id (here in gzip, from the OCI
