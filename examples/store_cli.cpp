@@ -115,6 +115,14 @@ store has the layer by chain_id (as Docker's layer store decides), else
 itself (as containerd's content store decides). Then the bytes present and
 the bytes to transfer.
 
+The store keeps blobs by digest, so `store load` of the archive writes every
+layer blob the store lacks by digest (with its size), even a layer the store
+has by chain_id in another compression. When that differs from the pull,
+"Load would write: N layer blobs, SIZE" says so. These count layer blobs
+only, each distinct digest once; the config and manifest (small JSON blobs,
+the manifest synthesized for a docker-archive) that a load may also write
+are not counted.
+
 Options:
   --image REF          the image, when the archive holds several
   --platform OS/ARCH[/VARIANT]
@@ -123,7 +131,9 @@ Options:
                        names and defaults: see `layerkit --help`)
   --json               {Image, Id, Layers: [{Index, DiffID, Digest, ChainID,
                        Size, Status, ExistsByChainID, ExistsByDigest}],
-                       PresentBytes, TransferBytes}
+                       PresentBytes, TransferBytes, WriteBlobs, WriteBytes}
+                       (WriteBlobs, WriteBytes: the layer blobs a load
+                       writes, as above)
   --store DIR
 )";
 
@@ -475,8 +485,9 @@ int cmd_plan(const Args& a) {
   fmt::print("{} ({}) against store {}\n", plan.image, plan.id.short_hex(), store.path());
   text::TabWriter tw;
   tw.add_row({"LAYER", "DIGEST", "DIFF ID", "SIZE", "STATUS", "BY DIGEST"});
-  std::size_t exist = 0;
+  std::size_t exist = 0, rewritten = 0;
   for (const PlanLayer& l : plan.layers) {
+    if (l.exists_by_chain_id && l.load_writes) ++rewritten;
     tw.add_row({std::to_string(l.index), hex12(l.digest, a.no_trunc), hex12(l.diff_id, a.no_trunc),
                 text::human_size(double(l.size)), l.status(), l.exists_by_digest ? "yes" : "no"});
     if (l.exists_by_chain_id) ++exist;
@@ -486,6 +497,13 @@ int cmd_plan(const Args& a) {
   fmt::print("Already exists: {} layer{}, {}\nTo pull:        {} layer{}, {}\n", exist, exist == 1 ? "" : "s",
              text::human_size(double(plan.present_bytes)), pull, pull == 1 ? "" : "s",
              text::human_size(double(plan.transfer_bytes)));
+  // The store is keyed by blob digest: a layer it has by chain_id in another
+  // compression is written again by a load. Say so when that differs.
+  if (plan.write_blobs != pull || plan.write_bytes != plan.transfer_bytes)
+    fmt::print("Load would write: {} layer blob{}, {}{}\n", plan.write_blobs, plan.write_blobs == 1 ? "" : "s",
+               text::human_size(double(plan.write_bytes)),
+               rewritten == 0 ? std::string()
+                              : fmt::format(" (the store has {} of these layers as other blobs)", rewritten));
   return kOk;
 }
 

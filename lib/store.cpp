@@ -659,6 +659,7 @@ PullPlan Store::plan(const Archive& archive, const Image& image) const {
   for (const StoreImage& si : imgs)
     for (const StoreLayer& sl : si.layers)
       if (sl.present && sl.chain_id) chains.insert(sl.chain_id->str());
+  std::set<std::string> to_write;  // layer blobs a load would write, by digest
   for (const Layer& l : image.layers) {
     PlanLayer pl;
     pl.index = l.index;
@@ -675,6 +676,15 @@ PullPlan Store::plan(const Archive& archive, const Image& image) const {
     pl.exists_by_chain_id = l.chain_id && chains.count(l.chain_id->str()) > 0;
     pl.exists_by_digest = impl_->has_blob(pl.digest);
     (pl.exists_by_chain_id ? p.present_bytes : p.transfer_bytes) += static_cast<std::uint64_t>(pl.size);
+    // As Store::load decides: a blob it has with the expected size is not
+    // written; one absent from the archive is never written (a thin archive).
+    bool stored = pl.exists_by_digest && (l.descriptor.size < 0 ||
+                                          storefs::file_size(impl_->blob_path(pl.digest)) == l.descriptor.size);
+    if (l.present && !pl.digest.empty() && !stored && to_write.insert(pl.digest.str()).second) {
+      pl.load_writes = true;
+      ++p.write_blobs;
+      p.write_bytes += static_cast<std::uint64_t>(pl.size);
+    }
     p.layers.push_back(std::move(pl));
   }
   return p;

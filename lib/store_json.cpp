@@ -109,6 +109,10 @@ std::string plan_json(const PullPlan& p, bool pretty) {
     w.Uint64(p.present_bytes);
     key(w, "TransferBytes");
     w.Uint64(p.transfer_bytes);
+    key(w, "WriteBlobs");
+    w.Uint64(p.write_blobs);
+    key(w, "WriteBytes");
+    w.Uint64(p.write_bytes);
     w.EndObject();
   });
 }

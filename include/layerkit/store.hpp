@@ -234,6 +234,10 @@ struct PlanLayer {
   bool exists_by_chain_id = false;
   /// The store has a blob with this digest: containerd's content store decides this way.
   bool exists_by_digest = false;
+  /// Store::load of the archive would write this layer's blob: the archive
+  /// has it and the store lacks it by digest (or has it with another size).
+  /// Set on the first layer with a given digest only.
+  bool load_writes = false;
   /// "Already exists" or "Pull" (by chain_id, as Docker prints it).
   const char* status() const { return exists_by_chain_id ? "Already exists" : "Pull"; }
 };
@@ -244,6 +248,14 @@ struct PullPlan {
   std::vector<PlanLayer> layers;  ///< bottom first
   std::uint64_t present_bytes = 0;   ///< blob bytes of the layers that exist (by chain_id)
   std::uint64_t transfer_bytes = 0;  ///< blob bytes of the layers to pull
+  /// What Store::load of the archive would write of its layers: the layer
+  /// blobs present in the archive that the store lacks by digest (or has with
+  /// another size), each distinct digest once. Differs from the pull when
+  /// the store has a layer by chain_id as another blob (another compression),
+  /// or a blob by digest under another chain. Configs and manifests are not
+  /// counted.
+  std::size_t write_blobs = 0;
+  std::uint64_t write_bytes = 0;
 };
 
 // ---------------------------------------------------------------------------

@@ -17,7 +17,9 @@ def expected_plan(image, store_chain_ids, store_digests):
                        "ExistsByChainID": c in store_chain_ids, "ExistsByDigest": l["digest"] in store_digests})
     present = sum(l["Size"] for l in layers if l["ExistsByChainID"])
     transfer = sum(l["Size"] for l in layers if not l["ExistsByChainID"])
-    return layers, present, transfer
+    # what a load writes: each layer blob the store lacks by digest, once
+    write = {l["Digest"]: l["Size"] for l in layers if not l["ExistsByDigest"]}
+    return layers, present, transfer, len(write), sum(write.values())
 
 
 def store_facts(images):
@@ -29,11 +31,12 @@ def store_facts(images):
 
 
 def check_plan(got, image, loaded_images):
-    layers, present, transfer = expected_plan(image, *store_facts(loaded_images))
+    layers, present, transfer, write_blobs, write_bytes = expected_plan(image, *store_facts(loaded_images))
     assert got["Image"] == (image.get("repo_tags") or [image.get("ref_name")])[0]
     assert got["Id"] == image["config_digest"]
     assert got["Layers"] == layers
     assert (got["PresentBytes"], got["TransferBytes"]) == (present, transfer)
+    assert (got["WriteBlobs"], got["WriteBytes"]) == (write_blobs, write_bytes)
 
 
 def test_classic_scenario(corpus, st):
@@ -90,6 +93,38 @@ def test_chain_id_and_digest_disagree(corpus, st):
     assert [l["ExistsByChainID"] for l in got["Layers"]] == [True] * 3 + [False] * 4
     assert [l["ExistsByDigest"] for l in got["Layers"]] == [False] * 7
     check_plan(got, app["images"][0], [runtime["images"][0]])
+
+
+def test_plan_says_what_a_load_writes(corpus, st):
+    """The store holds the app of the OCI archive (gzip blobs). The same image as
+    podman's docker-archive (uncompressed blobs) "Already exists" for a pull
+    (by chain_id), but the store is keyed by blob digest: a load writes all 7
+    layer blobs, and the plan says so, in text and JSON."""
+    oci, oci_path = small(corpus, "app", "podman.oci-archive")
+    app, app_path = small(corpus, "app")
+    st.ok("load", "-q", oci_path)
+    layers = app["images"][0]["layers"]
+    blobs_before = PyStore(st.path).all_blobs()
+    assert not any(l["digest"] in blobs_before for l in layers)
+    write_bytes = sum({l["digest"]: l["size"] for l in layers}.values())
+    got = st.ok("plan", "--json", app_path).json()
+    assert [l["Status"] for l in got["Layers"]] == ["Already exists"] * 7
+    assert got["TransferBytes"] == 0
+    assert (got["WriteBlobs"], got["WriteBytes"]) == (len({l["digest"] for l in layers}), write_bytes)
+    check_plan(got, app["images"][0], [oci["images"][0]])
+    out = st.ok("plan", app_path).lines()
+    assert out[-3:] == ["Already exists: 7 layers, %s" % lkutil.human_size(write_bytes),
+                        "To pull:        0 layers, 0B",
+                        "Load would write: 7 layer blobs, %s (the store has 7 of these layers as other blobs)"
+                        % lkutil.human_size(write_bytes)]
+    # the load writes exactly those layer blobs (and a manifest: not counted)
+    st.ok("load", "-q", app_path)
+    new = {d: n for d, n in PyStore(st.path).all_blobs().items() if d not in blobs_before}
+    assert {d: n for d, n in new.items() if d in {l["digest"] for l in layers}} == {l["digest"]: l["size"] for l in layers}
+    # now the store has the blobs too: nothing to write, no such line
+    got = st.ok("plan", "--json", app_path).json()
+    assert (got["WriteBlobs"], got["WriteBytes"]) == (0, 0)
+    assert not any(l.startswith("Load would write") for l in st.ok("plan", app_path).lines())
 
 
 def test_same_diff_id_elsewhere_is_another_layer(tmp_path, st):
