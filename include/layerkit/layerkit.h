@@ -672,7 +672,9 @@ LK_API lk_status lk_plan_totals(const lk_plan *plan, size_t *layers, uint64_t *p
 /** Fills *layer (layer->size must be set). Errors: LK_EINVAL. */
 LK_API lk_status lk_plan_layer_get(const lk_plan *plan, size_t index, lk_plan_layer *layer);
 /** {Image, Id, Layers: [{Index, DiffID, Digest, ChainID, Size, Status, ExistsByChainID,
- *  ExistsByDigest}], PresentBytes, TransferBytes}; *json owned: lk_string_free(). */
+ *  ExistsByDigest}], PresentBytes, TransferBytes, WriteBlobs, WriteBytes}: WriteBlobs and
+ *  WriteBytes count the layer blobs (and their bytes) a load of this archive would write,
+ *  those the store lacks by digest; *json owned: lk_string_free(). */
 LK_API lk_status lk_plan_json(const lk_plan *plan, char **json);
 /** NULL is a no-op. */
 LK_API void lk_plan_free(lk_plan *plan);

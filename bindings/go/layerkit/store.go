@@ -354,9 +354,13 @@ type Plan struct {
 	Layers        []PlanLayer
 	PresentBytes  uint64 // blob bytes of the layers present by chain ID
 	TransferBytes uint64 // blob bytes a pull would transfer
+	// WriteBlobs and WriteBytes count the layer blobs a load of the archive
+	// would write (the store lacks them by digest) and their bytes.
+	WriteBlobs int
+	WriteBytes uint64
 	// JSON is the plan as JSON {Image, Id, Layers: [{Index, DiffID, Digest,
 	// ChainID, Size, Status, ExistsByChainID, ExistsByDigest}],
-	// PresentBytes, TransferBytes}.
+	// PresentBytes, TransferBytes, WriteBlobs, WriteBytes}.
 	JSON string
 }
 
@@ -422,13 +426,16 @@ func (s *Store) Plan(a *Archive, img *Image) (*Plan, error) {
 	out.JSON = takeString(js)
 	// The image's name and ID are only in the JSON.
 	var doc struct {
-		Image string `json:"Image"`
-		ID    string `json:"Id"`
+		Image      string `json:"Image"`
+		ID         string `json:"Id"`
+		WriteBlobs int    `json:"WriteBlobs"`
+		WriteBytes uint64 `json:"WriteBytes"`
 	}
 	if err := json.Unmarshal([]byte(out.JSON), &doc); err != nil {
 		return nil, newError(op, StatusInternal, "the library's plan JSON does not parse: "+err.Error())
 	}
 	out.Image, out.ID = doc.Image, doc.ID
+	out.WriteBlobs, out.WriteBytes = doc.WriteBlobs, doc.WriteBytes
 	runtime.KeepAlive(s.h)
 	runtime.KeepAlive(a.h)
 	return out, nil

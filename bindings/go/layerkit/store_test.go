@@ -175,6 +175,10 @@ func checkPlan(t *testing.T, st *layerkit.Store, s sampleImage, present int) {
 	if p.PresentBytes != presentBytes || p.TransferBytes != transfer {
 		t.Errorf("plan of %s: present %d transfer %d, want %d %d", s.File, p.PresentBytes, p.TransferBytes, presentBytes, transfer)
 	}
+	// Same blobs as the store's (one compression throughout): a load writes what a pull transfers.
+	if p.WriteBlobs != len(s.Layers)-present || p.WriteBytes != transfer {
+		t.Errorf("plan of %s: writes %d blobs, %d bytes; want %d, %d", s.File, p.WriteBlobs, p.WriteBytes, len(s.Layers)-present, transfer)
+	}
 	var doc struct {
 		Id     string
 		Layers []struct{ ChainID, Status string }
