@@ -23,6 +23,7 @@
 #include "layerkit/dedup.hpp"
 #include "layerkit/error.hpp"
 #include "layerkit/history.hpp"
+#include "layerkit/image.hpp"
 #include "layerkit/report.hpp"
 #include "layerkit/text.hpp"
 #include "layerkit/verify.hpp"
@@ -307,7 +308,13 @@ Args parse_args(int argc, char** argv) {
     else if (name == "--image") a.image = value(name, inl);
     else if (name == "--platform") {
       a.platform = value(name, inl);
-      if (a.platform.empty()) throw UsageError("--platform: expected OS/ARCH[/VARIANT] or \"all\", got \"\"");
+      if (a.platform != "all") {
+        try {
+          Platform::parse(a.platform);
+        } catch (const Error& e) {
+          throw UsageError(fmt::format("--platform: {}", e.what()));
+        }
+      }
       a.platform_explicit = true;
     } else if (name == "--threads") {
       std::string v = value(name, inl);

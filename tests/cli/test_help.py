@@ -98,7 +98,7 @@ def test_missing_archive(cli, command):
     assert "ARCHIVE" in r.err
 
 
-@pytest.mark.parametrize("args", [["--image"], ["--platform"], ["--platform="], ["--threads"], ["--threads", "many"],
+@pytest.mark.parametrize("args", [["--image"], ["--platform"], ["--platform="], ["--platform", "bogus"], ["--platform", "linux"], ["--threads"], ["--threads", "many"],
                                   ["--threads", "-1"], ["--threads", "+1"], ["--human=maybe"], ["--no-trunc=maybe"],
                                   ["--limit", "json_depth=-1"]])
 def test_bad_option_values(cli, samples, args):
