@@ -278,15 +278,33 @@ LayerEntry to_entry(struct archive_entry* e) {
   return x;
 }
 
+// Where a tar stream that read to its end stopped: libarchive returns
+// ARCHIVE_EOF both at an end-of-archive marker and when the stream simply
+// stops at a block boundary (a cut tar), so the caller compares `at` with
+// the length of the whole uncompressed stream.
+struct TarEnd {
+  bool reached = false;     // ARCHIVE_EOF after the last entry
+  std::uint64_t at = 0;     // offset where the next header would start
+  std::string last;         // the last entry's name
+};
+
 // Reads tar headers from an opened libarchive handle into scan.stats.
-void read_entries(struct archive* t, LayerScan& scan, const ScanRequest& req, CallbackError& err) {
+void read_entries(struct archive* t, LayerScan& scan, const ScanRequest& req, CallbackError& err, TarEnd& end) {
   EntryCounter counter(req.limits.entries_per_layer);
   struct archive_entry* e = nullptr;
   std::string last;  // the last good entry, to say where the damage is
   for (;;) {
     int r = archive_read_next_header(t, &e);
     err.rethrow_if_any();
-    if (r == ARCHIVE_EOF) return;
+    if (r == ARCHIVE_EOF) {
+      // The header position is recorded before the format reads a header:
+      // here, the end of the last entry's padded data in the tar stream.
+      la_int64_t at = archive_read_header_position(t);
+      end.reached = true;
+      end.at = at > 0 ? static_cast<std::uint64_t>(at) : 0;
+      end.last = std::move(last);
+      return;
+    }
     if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY) {
       scan.tar_ok = false;
       const char* msg = archive_error_string(t);
@@ -319,6 +337,23 @@ bool open_tar(struct archive* t, LayerScan& scan, CallbackError& err) {
 }  // namespace
 
 LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanRequest& req);
+
+namespace {
+
+// A tar whose entries read to the end, but with no byte after the last
+// entry's data, lacks its end-of-archive marker (POSIX: two zero blocks;
+// GNU tar also accepts one, so any zero block counts): the stream was cut
+// at a block boundary. libarchive takes that for a clean end; layerkit
+// reports it as truncated. A stream with no entry at all is left alone.
+void check_tar_end(LayerScan& scan, const TarEnd& end, std::uint64_t tar_bytes) {
+  if (!scan.tar_ok || !end.reached || scan.stats.entries == 0) return;
+  if (end.at < tar_bytes) return;
+  scan.tar_ok = false;
+  scan.tar_problem = fmt::format("Truncated tar archive: no end-of-archive marker, the tar ends after entry {:?}",
+                                 end.last);
+}
+
+}  // namespace
 
 // Sorts libarchive's complaint about a damaged layer into a code.
 Errc classify_tar_problem(const std::string& problem) {
@@ -398,7 +433,8 @@ LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanReq
     archive_read_set_read_callback(t.get(), raw_read_cb);
     archive_read_set_skip_callback(t.get(), raw_skip_cb);
     archive_read_set_callback_data(t.get(), &cb);
-    if (open_tar(t.get(), scan, err)) read_entries(t.get(), scan, req, err);
+    TarEnd end;
+    if (open_tar(t.get(), scan, err)) read_entries(t.get(), scan, req, err, end);
     t.reset();
     if (full) {
       raw.drain();
@@ -407,6 +443,7 @@ LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanReq
     }
     scan.blob_bytes = full ? raw.done() : blob_bytes;
     scan.tar_bytes = scan.blob_bytes;
+    check_tar_end(scan, end, scan.tar_bytes);
     return scan;
   }
 
@@ -424,6 +461,7 @@ LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanReq
   int r = archive_read_open1(d.get());
   err.rethrow_if_any();
   struct archive_entry* de = nullptr;
+  TarEnd end;
   if (r == ARCHIVE_OK) r = archive_read_next_header(d.get(), &de);
   err.rethrow_if_any();
   if (r != ARCHIVE_OK) {
@@ -434,7 +472,7 @@ LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanReq
     ArchivePtr t = new_read_archive();
     archive_read_set_read_callback(t.get(), tar_read_cb);
     archive_read_set_callback_data(t.get(), &ts);
-    if (open_tar(t.get(), scan, err)) read_entries(t.get(), scan, req, err);
+    if (open_tar(t.get(), scan, err)) read_entries(t.get(), scan, req, err, end);
     t.reset();
     err.rethrow_if_any();
     // The diff_id covers the whole decompressed stream, past the tar's end.
@@ -444,6 +482,7 @@ LayerScan scan_layer_raw(ByteReader& in, std::uint64_t blob_bytes, const ScanReq
   d.reset();
   err.rethrow_if_any();
   if (full) raw.drain();
+  if (!ts.decomp_failed) check_tar_end(scan, end, ts.tar_bytes);
   if (ts.decomp_failed) {
     scan.tar_ok = false;
     scan.tar_problem = fmt::format("{}: {}", compression_name(scan.compression), ts.decomp_problem);

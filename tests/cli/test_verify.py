@@ -5,6 +5,7 @@ hashlib over the damaged bytes."""
 import io
 import json
 import shutil
+import subprocess
 import tarfile
 
 import pytest
@@ -421,6 +422,128 @@ def test_verify_lone_layer_tar(cli, tmp_path):
     assert r.json()["Error"]["Code"] == "truncated" and "etc/hostname" in r.json()["Error"]["Message"]
     r = cli("history", plain)
     assert r.rc == 2 and "layerkit ls" in r.err and r.err.rstrip().endswith("[not_found]"), r.err
+
+
+def _without_end_marker(data):
+    """`data` cut right after its last member's padded body (no end-of-archive
+    marker), and that member's name, as Python's tarfile reads the stream."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        last = tf.getmembers()[-1]
+    end = last.offset_data + -(-last.size // 512) * 512
+    assert 0 < end < len(data) and not any(data[end:])  # only zero blocks were cut off
+    return data[:end], last.name
+
+
+def _gnu_tar_bytes(tmp_path):
+    """A layer tar written by GNU tar (a directory and two files)."""
+    src = tmp_path / "src"
+    (src / "etc").mkdir(parents=True)
+    (src / "etc" / "hostname").write_bytes(b"layerkit\n")
+    (src / "etc" / "motd").write_bytes(b"x" * 700)
+    out = tmp_path / "gnu.tar"
+    subprocess.run(["tar", "cf", str(out), "-C", str(src), "--sort=name", "etc"], check=True)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("writer", ["tarfile", "gnu-tar"])
+def test_verify_lone_layer_tar_without_end_marker(cli, tmp_path, writer):
+    """A tar cut exactly after a member's data reads to a clean end in
+    libarchive, yet has no end-of-archive marker: verify reports it as a "tar"
+    problem naming the file and the last member (exit 1), `ls` lists what is
+    there and fails as truncated. One zero block (what GNU tar accepts with "A
+    lone zero block") or two are a complete tar."""
+    import gzip
+    import hashlib
+
+    if writer == "gnu-tar":
+        if shutil.which("tar") is None:
+            pytest.skip("needs GNU tar")
+        whole = _gnu_tar_bytes(tmp_path)
+    else:
+        whole = tar_bytes([("etc/", {"type": "dir"}), ("etc/hostname", b"layerkit\n"), ("etc/motd", b"x" * 700)])
+    cut_bytes, last = _without_end_marker(whole)
+    with tarfile.open(fileobj=io.BytesIO(cut_bytes)) as tf:
+        names = [m.name for m in tf.getmembers()]
+    assert names[-1] == last == "etc/motd"
+    cut_digest = "sha256:" + hashlib.sha256(cut_bytes).hexdigest()
+
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(cut_bytes)
+    packed = tmp_path / "cut.tar.gz"
+    packed.write_bytes(gzip.compress(cut_bytes, mtime=0))
+    for path, digest in [(cut, cut_digest), (packed, "sha256:" + hashlib.sha256(packed.read_bytes()).hexdigest())]:
+        r = cli("verify", "--json", path)
+        assert r.rc == 1, r.out + r.err
+        js = r.json()
+        assert js["OK"] is False and js["Images"] == []
+        assert js["LoneLayer"] == {"Digest": digest, "DiffID": cut_digest, "OK": False}
+        (p,) = js["Problems"]
+        assert p["Kind"] == "tar" and p["Layer"] == 0
+        assert "end-of-archive marker" in p["Actual"] and last in p["Actual"]
+        assert str(path) in p["Message"] and "end-of-archive marker" in p["Message"]
+        r = cli("verify", path)
+        assert r.rc == 1 and "a complete layer tar" not in r.out, r.out
+        assert "problem [tar]" in r.out and last in r.out
+        r = cli("ls", "--json", path)  # like tar -t: what is there, then the failure
+        assert r.rc == 2
+        assert [e["Path"].rstrip("/") for e in r.json()[0]["Entries"]] == names  # tarfile drops a dir's "/"
+        assert r.err.rstrip().endswith("[truncated]") and "end-of-archive marker" in r.err and last in r.err
+
+    for zero_blocks in (1, 2):
+        ok = tmp_path / ("zeros%d.tar" % zero_blocks)
+        ok.write_bytes(cut_bytes + bytes(512 * zero_blocks))
+        r = cli("verify", "--json", ok)
+        assert r.rc == 0, r.out + r.err
+        assert r.json()["Problems"] == [] and r.json()["LoneLayer"]["OK"] is True
+        r = cli("ls", "--json", ok)
+        assert r.rc == 0, r.err
+        assert [e["Path"].rstrip("/") for e in r.json()[0]["Entries"]] == names  # tarfile drops a dir's "/"
+
+
+def test_verify_oci_archive_cut_to_a_lone_tar(cli, samples, tmp_path):
+    """The first KiB of an oci-archive is a tar of its first members, without an
+    end-of-archive marker: not a complete layer tar."""
+    head = (samples / "app.oci-archive.tar").read_bytes()[:1024]
+    with tarfile.open(fileobj=io.BytesIO(head)) as tf:
+        members = tf.getmembers()
+    last = members[-1]
+    assert last.offset_data + -(-last.size // 512) * 512 == len(head)  # cut at a member's end
+    p = tmp_path / "head.tar"
+    p.write_bytes(head)
+    r = cli("verify", "--json", p)
+    assert r.rc == 1, r.out + r.err
+    (prob,) = r.json()["Problems"]
+    assert prob["Kind"] == "tar" and "end-of-archive marker" in prob["Message"] and last.name in prob["Message"]
+    r = cli("ls", p)
+    assert r.rc == 2 and r.err.rstrip().endswith("[truncated]")
+
+
+def test_verify_image_layer_without_end_marker(cli, tmp_path):
+    """Inside an image whose config names the cut tar's own diff_id, the
+    digests check out: verify passes with a note; `ls` fails as truncated after
+    listing the layer. Empty layers (one or two zero blocks, or tarfile's
+    10 KiB record of zeros) are complete tars."""
+    whole = tar_bytes([("a", b"A" * 100), ("b", b"B" * 100)])
+    cut_bytes, last = _without_end_marker(whole)
+    empty = io.BytesIO()
+    tarfile.open(fileobj=empty, mode="w").close()
+    lay = OciLayout(tmp_path / "lay")
+    layers = [bytes(512), bytes(1024), empty.getvalue(), tar_bytes([("c", b"C")]), cut_bytes]
+    mdesc, cdig, ldescs = lay.image(layers, gzip_layers=False)
+    lay.index([dict(mdesc, annotations={"org.opencontainers.image.ref.name": "t:1"})])
+    r = cli("verify", "--json", lay.root)
+    assert r.rc == 0, r.out + r.err
+    js = r.json()
+    assert js["Problems"] == []
+    assert [l["DiffID"] for l in js["Images"][0]["Layers"]] == [sha256(t) for t in layers]
+    (note,) = [n for n in js["Notes"] if "tar" in n]
+    assert "layer 4" in note and "end-of-archive marker" in note and last in note
+    for i in range(4):
+        r = cli("ls", "--layer", i, lay.root)
+        assert r.rc == 0, r.err
+    r = cli("ls", "--json", "--layer", 4, lay.root)
+    assert r.rc == 2 and r.err.rstrip().endswith("[truncated]")
+    assert [e["Path"] for e in r.json()[0]["Entries"]] == ["a", "b"]
 
 
 def test_verify_goes_on_past_an_archive_it_cannot_open(cli, samples, tmp_path):
