@@ -47,7 +47,7 @@ struct DedupReport {
   std::uint64_t total_size = 0;        ///< bytes, summed per image (what storing each image alone takes)
   std::uint64_t unique_size = 0;       ///< bytes, each distinct layer once
   std::uint64_t saved_size = 0;        ///< total_size - unique_size
-  std::vector<std::string> notes;      ///< layers that could not be read (counted as 0 bytes)
+  std::vector<std::string> notes;      ///< layers no input could read (counted as 0 bytes)
 };
 
 struct DedupOptions {
@@ -56,7 +56,11 @@ struct DedupOptions {
 };
 
 /// Compares the images. A layer's size depends only on its diff_id, so each
-/// distinct diff_id is read once across all archives (tar headers only).
+/// distinct diff_id is read once across all archives (tar headers only), from
+/// the first input that has it; a layer absent from an archive (or unreadable,
+/// or not a complete tar there) is read from the next one that has it, so
+/// every image's sizes are what they would be alone, as far as the layer is
+/// known anywhere.
 /// Throws Errc::invalid_argument for a null archive or image, cancelled.
 DedupReport dedup(const std::vector<DedupInput>& inputs, const DedupOptions& options = {});
 

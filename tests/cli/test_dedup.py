@@ -163,3 +163,48 @@ def test_dedup_image_option(cli, expected):
     got = cli("dedup", "--json", "--image", base["repo_tags"][0], multi).json()
     assert [i["Id"] for i in got["Images"]] == [base["config_digest"]]
     assert got["SavedSize"] == 0
+
+
+def _listing_size(listing):
+    """Docker's layer size from a peer's `tar -tv` listing ("type size name")
+    of a layer holding only files and directories."""
+    assert all(e[0] in "-d" for e in listing)
+    return sum(int(e.split(" ", 2)[1]) for e in listing if e.startswith("- "))
+
+
+def test_dedup_layer_missing_from_one_archive(cli, expected):
+    """A layer absent from one archive is sized from the archive that has it:
+    each image's Size / SharedSize / UniqueSize are those it has alone, in
+    either order, and nothing is noted as not counted. Alone, the damaged
+    archive still counts the absent layer as 0 bytes, with a note."""
+    m_exp, m_path = expected("base.missing-layer.docker-archive")
+    c_exp, c_path = expected("base.podman.docker-archive")
+    m_img, c_img = m_exp["images"][0], c_exp["images"][0]
+    missing = [i for i, l in enumerate(m_img["layers"]) if l.get("missing")]
+    assert missing == [1] and m_img["config_diff_ids"] == c_img["config_diff_ids"]
+    diff_ids = c_img["config_diff_ids"]
+    (py,) = py_inputs([c_path])
+    sizes = py[3]  # by diff_id, from tarfile over the complete archive's layers
+    absent = diff_ids[1]
+    assert sizes[absent] == _listing_size(c_img["layers"][1]["listing"])
+    assert sizes[absent] > 0
+
+    alone = cli("dedup", "--json", c_path).json()
+    assert alone["Images"][0]["Size"] == sum(sizes[d] for d in diff_ids)
+    ref = c_img["repo_tags"][0]
+    assert m_img["repo_tags"][0] == ref
+    for order in ([m_path, c_path], [c_path, m_path]):
+        r = cli("dedup", "--json", *order)
+        assert r.rc == 0, r.err
+        got = r.json()
+        ids = [m_img["config_digest"] if p == m_path else c_img["config_digest"] for p in order]
+        want = expected_report([(ref, ids[0], diff_ids, sizes), (ref + " (2)", ids[1], diff_ids, sizes)])
+        check_report(got, want)
+        assert [i["Size"] for i in got["Images"]] == [alone["Images"][0]["Size"]] * 2
+        assert not any("not counted" in n for n in got["Notes"]), got["Notes"]
+
+    got = cli("dedup", "--json", m_path).json()
+    assert got["Images"][0]["Size"] == sizes[diff_ids[0]]
+    assert [l["Size"] for l in got["Layers"]] == [sizes[diff_ids[0]], 0]
+    (note,) = got["Notes"]
+    assert str(m_path) in note and "layer 1" in note and "absent" in note
