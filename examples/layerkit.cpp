@@ -723,6 +723,12 @@ int cmd_ls(const Args& a) {
       damaged.emplace(s.tar_error,
                       fmt::format("{}: layer {} ({}) is not a complete tar: {}", ar.path(), l->index,
                                   l->member.empty() ? ar.path() : l->member, s.tar_problem));
+    } else if (!s.missing_end_marker.empty() && ar.loose_layer() && !damaged) {
+      // Nothing vouches for a lone tar's bytes: without its end marker it may be cut.
+      damaged.emplace(Errc::truncated, fmt::format("{}: not a complete tar: {}", ar.path(), s.missing_end_marker));
+    } else if (!s.missing_end_marker.empty()) {
+      std::fprintf(stderr, "layerkit: warning: %s: layer %zu (%s): %s\n", ar.path().c_str(), l->index,
+                   l->member.c_str(), s.missing_end_marker.c_str());
     }
     listed.emplace_back(l, std::move(entries));
   }

@@ -348,9 +348,8 @@ namespace {
 void check_tar_end(LayerScan& scan, const TarEnd& end, std::uint64_t tar_bytes) {
   if (!scan.tar_ok || !end.reached || scan.stats.entries == 0) return;
   if (end.at < tar_bytes) return;
-  scan.tar_ok = false;
-  scan.tar_problem = fmt::format("Truncated tar archive: no end-of-archive marker, the tar ends after entry {:?}",
-                                 end.last);
+  scan.missing_end_marker =
+      fmt::format("no end-of-archive marker: the tar ends right after entry {:?}", end.last);
 }
 
 }  // namespace

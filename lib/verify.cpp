@@ -46,9 +46,13 @@ VerifyReport verify(const Archive& archive, const VerifyOptions& options) {
     } else {
       vl.digest = scans[0].scan->blob_digest;
       vl.diff_id = scans[0].scan->diff_id;
-      if (!scans[0].scan->tar_ok)
-        add(r, name, 0, "", "tar", "a complete tar stream", scans[0].scan->tar_problem,
-            fmt::format("{}: not a complete tar stream: {}", archive.path(), scans[0].scan->tar_problem));
+      // Nothing declares a lone tar's digests, so its own end marker is the
+      // only sign that it is whole.
+      const LayerScan& s = *scans[0].scan;
+      const std::string& problem = !s.tar_ok ? s.tar_problem : s.missing_end_marker;
+      if (!problem.empty())
+        add(r, name, 0, "", "tar", "a complete tar stream", problem,
+            fmt::format("{}: not a complete tar stream: {}", archive.path(), problem));
     }
     vl.ok = r.ok;
     r.lone_layer = vl;
@@ -186,6 +190,9 @@ VerifyReport verify(const Archive& archive, const VerifyOptions& options) {
       if (!s.tar_ok && noted.insert(l.member).second)
         r.notes.push_back(fmt::format("{}: not a complete tar stream: {}", where(name, l.index, l.member),
                                       s.tar_problem));
+      else if (!s.missing_end_marker.empty() && noted.insert(l.member).second)
+        r.notes.push_back(fmt::format("{}: {} (tar readers take it as complete; the layer's digests decide)",
+                                      where(name, l.index, l.member), s.missing_end_marker));
       vl.ok = r.problems.size() == layer_before;
       vi.layers.push_back(vl);
     }

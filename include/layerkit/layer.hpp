@@ -83,11 +83,16 @@ struct LayerScan {
   Digest diff_id;                    ///< hash of the tar stream (full scans; empty if it did not decompress)
   std::uint64_t tar_bytes = 0;       ///< uncompressed tar stream bytes (full scans, or uncompressed layers)
   LayerStats stats;
-  /// False when the bytes are not a complete tar (e.g. "Truncated tar archive"),
-  /// a tar that stops right after an entry's data, with no end-of-archive
-  /// marker (not even one zero block), included; the digests are still
-  /// computed over whatever bytes there are.
+  /// False when the bytes are not a complete tar (e.g. "Truncated tar archive");
+  /// the digests are still computed over whatever bytes there are.
   bool tar_ok = true;
+  /// Non-empty (saying after which entry) when the tar stops right after an
+  /// entry's data with no end-of-archive marker, not even the one zero block
+  /// GNU tar accepts: a cut at a block boundary, or a writer that omits the
+  /// marker. libarchive, GNU tar and Go read such a tar as complete, so
+  /// tar_ok stays true; in an image the digests decide, while a lone layer
+  /// tar, which nothing vouches for, counts it as truncated.
+  std::string missing_end_marker;
   std::string tar_problem;           ///< why tar_ok is false
   /// The code of that problem, as `layerkit ls` fails with it: truncated (the
   /// stream ends early), limit_exceeded (a header or zstd window beyond the

@@ -520,8 +520,8 @@ def test_verify_oci_archive_cut_to_a_lone_tar(cli, samples, tmp_path):
 
 def test_verify_image_layer_without_end_marker(cli, tmp_path):
     """Inside an image whose config names the cut tar's own diff_id, the
-    digests check out: verify passes with a note; `ls` fails as truncated after
-    listing the layer. Empty layers (one or two zero blocks, or tarfile's
+    digests check out: verify passes with a note; `ls` lists the layer as
+    GNU tar does, warning about the marker. Empty layers (one or two zero blocks, or tarfile's
     10 KiB record of zeros) are complete tars."""
     whole = tar_bytes([("a", b"A" * 100), ("b", b"B" * 100)])
     cut_bytes, last = _without_end_marker(whole)
@@ -541,8 +541,8 @@ def test_verify_image_layer_without_end_marker(cli, tmp_path):
     for i in range(4):
         r = cli("ls", "--layer", i, lay.root)
         assert r.rc == 0, r.err
-    r = cli("ls", "--json", "--layer", 4, lay.root)
-    assert r.rc == 2 and r.err.rstrip().endswith("[truncated]")
+    r = cli("ls", "--json", "--layer", 4, lay.root)  # as GNU tar and Python's tarfile read it, with a warning
+    assert r.rc == 0 and "end-of-archive marker" in r.err and last in r.err, r.err
     assert [e["Path"] for e in r.json()[0]["Entries"]] == ["a", "b"]
 
 
