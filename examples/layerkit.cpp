@@ -69,7 +69,9 @@ Common options:
                        over (an error only when none has it)
   --platform OS/ARCH[/VARIANT]
                        the manifest to take from a multi-platform index
-                       (default linux/amd64; "all" keeps every platform)
+                       (default linux/amd64; "all" keeps every platform);
+                       given explicitly, it also leaves out an image whose
+                       config names another platform (docker-archive)
   --threads N          worker threads for reading layers (default: all cores)
   --limit NAME=VALUE   change a limit on untrusted input (repeatable); VALUE
                        takes K, M, G, T suffixes (powers of 1024). Names and
@@ -510,7 +512,9 @@ const Image& single_image(const Archive& ar, const Args& a) {
   if (!a.image.empty()) return ar.find_image(a.image);
   auto imgs = pick_images(ar, a, false);
   if (imgs.size() == 1) return *imgs[0];
-  if (imgs.empty()) throw Error(Errc::not_found, fmt::format("{}: no image", ar.path()));
+  if (imgs.empty())
+    throw Error(Errc::not_found, fmt::format("{}: no image{}", ar.path(),
+                                             a.platform_explicit ? " for platform " + a.platform : ""));
   std::string names;
   for (const Image* i : imgs)
     names += (names.empty() ? "" : ", ") + (i->references.empty() ? i->id().short_hex() : i->references[0]);

@@ -211,6 +211,19 @@ class Reader {
                   fmt::format("{}: {} layers, over the limit of {} layers per image", what, n, lim_.layers_per_image));
   }
 
+  // An image outside an index says its platform in its config only. One the
+  // user did not ask for (an explicit --platform) is left out with a warning.
+  bool platform_refused(const Image& img) {
+    if (!a_.opts.platform_explicit || a_.opts.platform == "all" || a_.opts.platform.empty()) return false;
+    Platform want = Platform::parse(a_.opts.platform);
+    Platform have{img.config.os, img.config.architecture, img.config.variant, ""};
+    if (have.os.empty() || have.architecture.empty() || have.satisfies(want)) return false;
+    a_.warnings.push_back(fmt::format("{}: its platform {} is not {}",
+                                      img.references.empty() ? "image " + img.index_path : img.references[0],
+                                      have.str(), want.str()));
+    return true;
+  }
+
   void add_image(Image img) {
     if (a_.images.size() >= lim_.images_per_archive)
       throw Error(Errc::limit_exceeded,
@@ -332,6 +345,7 @@ class Reader {
         img.layers.push_back(std::move(l));
       }
       if (!oci_leaves.empty()) attach_oci_manifest(img, oci_leaves);
+      if (platform_refused(img)) continue;
       add_image(std::move(img));
     }
   }
@@ -503,14 +517,7 @@ class Reader {
         // One manifest, no index: its config says the platform. A platform the
         // user asked for explicitly must match it.
         build_oci_image(*group[0]);
-        const Image& img = a_.images.back();
-        Platform have{img.config.os, img.config.architecture, img.config.variant, ""};
-        if (a_.opts.platform_explicit && !have.os.empty() && !have.architecture.empty() && !have.satisfies(want)) {
-          a_.warnings.push_back(fmt::format("{}: its platform {} is not {}",
-                                            img.references.empty() ? "image " + img.index_path : img.references[0],
-                                            have.str(), want.str()));
-          a_.images.pop_back();
-        }
+        if (platform_refused(a_.images.back())) a_.images.pop_back();
       } else {
         select_platform(group, want);
       }
@@ -655,6 +662,7 @@ class Reader {
         return fmt::format("{}-{}", dg.algorithm_name(), dg.encoded());
       return hex;
     });
+    if (platform_refused(img)) return;
     add_image(std::move(img));
   }
 

@@ -151,3 +151,24 @@ def test_platform_ids_are_config_digests(tmp_path):
     root, ids = multi_platform(tmp_path, ["linux/amd64", "linux/arm64/v8"])
     for d in ids.values():
         assert sha256((root / "blobs" / "sha256" / d[7:]).read_bytes()) == d
+
+
+def test_docker_archive_platform_from_its_config(cli, samples, samples_expected):
+    """A docker-archive names its platform in the image config only (the samples
+    are linux/amd64, from podman): an explicit other --platform leaves the image
+    out with a warning, as it does for a lone OCI manifest."""
+    import json
+    import tarfile
+
+    path = samples / "base.docker-archive.tar"
+    exp = samples_expected[path.name]
+    with tarfile.open(path) as tf:
+        config = json.load(tf.extractfile(exp["config_member"]))
+    plat = "%s/%s" % (config["os"], config["architecture"])
+    assert plat == "linux/amd64"
+    assert image_ids(cli, "--platform", plat, path) == [exp["id"]]
+    r = cli("inspect", "--platform", "linux/arm64", path)
+    assert r.rc == 0 and r.json() == []
+    assert "its platform linux/amd64 is not linux/arm64" in r.err, r.err
+    r = cli("history", "--platform", "linux/arm64", path)
+    assert r.rc == 2 and "no image for platform linux/arm64 [not_found]" in r.err, r.err
