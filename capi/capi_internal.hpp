@@ -58,10 +58,19 @@ void need(const T* p, const char* what) {
   if (!p) throw InvalidArgument{what};
 }
 
+// Whether `size` can be sizeof(T) in some version of layerkit.h: no larger
+// than ours, and a multiple of sizeof(size_t), since every version of every
+// struct starts with a size_t (so is aligned to it). That also means a size
+// never ends inside a pointer or 64-bit field.
+template <typename T>
+bool known_size(std::size_t size) {
+  return size >= sizeof(size_t) && size <= sizeof(T) && size % alignof(size_t) == 0;
+}
+
 // Copies a caller's struct of `src->size` bytes over defaults in `dst`.
 template <typename T>
 void copy_in(const T* src, T& dst, const char* what) {
-  if (src->size < sizeof(size_t) || src->size > sizeof(T)) throw InvalidArgument{what};
+  if (!known_size<T>(src->size)) throw InvalidArgument{what};
   std::size_t keep = dst.size;
   std::memcpy(&dst, src, src->size);
   dst.size = keep;
@@ -70,7 +79,7 @@ void copy_in(const T* src, T& dst, const char* what) {
 // Copies `src` into the caller's struct, at most dst->size bytes; dst->size kept.
 template <typename T>
 void copy_out(T* dst, const T& src, const char* what) {
-  if (!dst || dst->size < sizeof(size_t) || dst->size > sizeof(T)) throw InvalidArgument{what};
+  if (!dst || !known_size<T>(dst->size)) throw InvalidArgument{what};
   std::size_t n = dst->size;
   std::memcpy(reinterpret_cast<char*>(dst) + sizeof(size_t), reinterpret_cast<const char*>(&src) + sizeof(size_t),
               n - sizeof(size_t));

@@ -140,7 +140,7 @@ OpenOptions open_options_from(const lk_open_options* opts, const char* what) {
   if (o.platform) oo.platform = o.platform;
   oo.platform_explicit = o.platform_explicit != 0;
   if (opts && opts->size >= offsetof(lk_open_options, limits) + sizeof(size_t)) {
-    if (o.limits.size < sizeof(size_t) || o.limits.size > sizeof(lk_limits))
+    if (!known_size<lk_limits>(o.limits.size))
       throw InvalidArgument{"opts->limits.size is not sizeof(lk_limits) of any known version"};
     lk_limits merged = limits_to(Limits{});
     std::memcpy(&merged, &o.limits, o.limits.size);
@@ -183,7 +183,7 @@ void lk_string_free(char* s) { std::free(s); }
 lk_status lk_open_options_init(lk_open_options* opts, size_t size) {
   return guard([&] {
     need(opts, "lk_open_options_init: opts is NULL");
-    if (size < sizeof(size_t) || size > sizeof(lk_open_options))
+    if (!known_size<lk_open_options>(size))
       throw InvalidArgument{"lk_open_options_init: size is not sizeof(lk_open_options) of any known version"};
     lk_open_options d;
     std::memset(&d, 0, sizeof d);
@@ -220,6 +220,7 @@ const char* lk_archive_format(const lk_archive* archive) {
 }
 
 lk_status lk_archive_image_count(const lk_archive* archive, size_t* count) {
+  if (count) *count = 0;
   return guard([&] {
     need(archive, "lk_archive_image_count: archive is NULL");
     need(count, "lk_archive_image_count: count is NULL");
@@ -251,6 +252,7 @@ lk_status lk_archive_find_image(const lk_archive* archive, const char* ref, cons
 }
 
 lk_status lk_archive_warning_count(const lk_archive* archive, size_t* count) {
+  if (count) *count = 0;
   return guard([&] {
     need(archive, "lk_archive_warning_count: archive is NULL");
     need(count, "lk_archive_warning_count: count is NULL");
@@ -431,6 +433,10 @@ lk_status lk_layer_entries(const lk_archive* archive, const lk_image* image, siz
     if (!s.tar_ok) {
       it->tar_problem = s.tar_problem;
       it->tar_status = static_cast<lk_status>(s.tar_error);
+    } else if (!image && !s.missing_end_marker.empty()) {
+      // As `layerkit ls`: nothing vouches for a lone tar, so no end marker means cut.
+      it->tar_problem = s.missing_end_marker;
+      it->tar_status = LK_ETRUNCATED;
     }
     for (auto& x : it->entries) {
       lk_entry& c = x.c;
@@ -546,6 +552,7 @@ lk_status lk_image_history(const lk_archive* archive, const lk_image* image, int
 }
 
 lk_status lk_history_count(const lk_history* history, size_t* count) {
+  if (count) *count = 0;
   return guard([&] {
     need(history, "lk_history_count: history is NULL");
     need(count, "lk_history_count: count is NULL");
@@ -604,6 +611,7 @@ lk_status lk_verify(const lk_archive* archive, const lk_verify_options* opts, lk
 int lk_verify_report_ok(const lk_verify_report* report) { return report && report->report.ok ? 1 : 0; }
 
 lk_status lk_verify_report_problem_count(const lk_verify_report* report, size_t* count) {
+  if (count) *count = 0;
   return guard([&] {
     need(report, "lk_verify_report_problem_count: report is NULL");
     need(count, "lk_verify_report_problem_count: count is NULL");

@@ -145,6 +145,9 @@ lk_status lk_store_plan(const lk_store* store, const lk_archive* archive, const 
 }
 
 lk_status lk_plan_totals(const lk_plan* plan, size_t* layers, uint64_t* present_bytes, uint64_t* transfer_bytes) {
+  if (layers) *layers = 0;
+  if (present_bytes) *present_bytes = 0;
+  if (transfer_bytes) *transfer_bytes = 0;
   return guard([&] {
     need(plan, "lk_plan_totals: plan is NULL");
     if (layers) *layers = plan->layers.size();

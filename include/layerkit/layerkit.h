@@ -40,7 +40,9 @@
  *              appended in later versions; a caller built against an older
  *              header keeps working, because layerkit reads and writes only the
  *              first `size` bytes. A size this library does not know fails with
- *              LK_EINVAL.
+ *              LK_EINVAL: larger than its sizeof, or not a multiple of
+ *              sizeof(size_t) (every version of every struct is one, as each
+ *              starts with a size_t).
  *  Arguments.  Pointer arguments must not be NULL unless documented otherwise;
  *              a NULL one fails with LK_EINVAL. A function taking an lk_archive
  *              and an lk_image fails with LK_EINVAL when the image is not one
@@ -375,8 +377,10 @@ LK_API lk_status lk_entry_iter_xattr(const lk_entry_iter *iter, size_t index, co
 /** "" when the layer is a complete tar, else why not; borrowed (iterator lifetime). */
 LK_API const char *lk_entry_iter_tar_problem(const lk_entry_iter *iter);
 /** LK_OK when the layer is a complete tar, else what `layerkit ls` fails with:
- *  LK_ETRUNCATED (it ends early), LK_ELIMIT (a header beyond libarchive's
- *  bounds, a zstd window too large) or LK_EMALFORMED. LK_EINVAL for NULL. */
+ *  LK_ETRUNCATED (it ends early; for a lone layer tar, image NULL, also when
+ *  it has no end-of-archive marker, which an image's digests would otherwise
+ *  vouch for), LK_ELIMIT (a header beyond libarchive's bounds, a zstd window
+ *  too large) or LK_EMALFORMED. LK_EINVAL for NULL. */
 LK_API lk_status lk_entry_iter_status(const lk_entry_iter *iter);
 /** NULL is a no-op. */
 LK_API void lk_entry_iter_free(lk_entry_iter *iter);
@@ -457,7 +461,9 @@ typedef struct lk_problem {
   int64_t layer;              /* layer index, or -1 */
   const char *member;         /* archive member */
   const char *kind;           /* "blob_digest", "diff_id", "size", "config_digest",
-                                 "manifest_digest", "count", "missing", "unreadable", "unverifiable" */
+                                 "manifest_digest", "count", "missing", "unreadable", "unverifiable",
+                                 "tar" (a lone layer tar that is not complete); see
+                                 layerkit/verify.hpp */
   const char *expected;
   const char *actual;
   const char *message;        /* all of the above in one line */

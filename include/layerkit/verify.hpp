@@ -27,7 +27,8 @@ namespace layerkit {
 ///   "missing"          a blob the image needs is absent (foreign layers are not problems)
 ///   "unreadable"       a blob could not be read (truncated, not decompressible, limit)
 ///   "unverifiable"     a digest of an algorithm layerkit cannot compute
-///   "tar"              a lone layer tar (no image) is not a complete tar stream
+///   "tar"              a lone layer tar (no image) is not a complete tar stream,
+///                      or has no end-of-archive marker (LayerScan::missing_end_marker)
 struct Problem {
   std::string image;                  ///< reference or short image ID
   std::optional<std::size_t> layer;   ///< layer index, when the problem is a layer's

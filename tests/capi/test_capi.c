@@ -56,13 +56,20 @@ static void test_versions_and_errors(void) {
 
 static void test_null_handling(void) {
   lk_archive *a = (lk_archive *)1; /* must be reset to NULL on failure */
-  size_t n = 0;
+  size_t n = 77;
   lk_image_info info;
   CHECK(lk_archive_open(NULL, NULL, &a) == LK_EINVAL);
   CHECK(a == NULL);
   CHECK(strlen(lk_last_error()) > 0);
   CHECK(lk_archive_open("x", NULL, NULL) == LK_EINVAL);
-  CHECK(lk_archive_image_count(NULL, &n) == LK_EINVAL);
+  /* On failure counts are 0 too (the conventions at the top of layerkit.h). */
+  CHECK(lk_archive_image_count(NULL, &n) == LK_EINVAL && n == 0);
+  n = 77;
+  CHECK(lk_archive_warning_count(NULL, &n) == LK_EINVAL && n == 0);
+  n = 77;
+  CHECK(lk_history_count(NULL, &n) == LK_EINVAL && n == 0);
+  n = 77;
+  CHECK(lk_verify_report_problem_count(NULL, &n) == LK_EINVAL && n == 0);
   lk_image_info_init(&info);
   CHECK(lk_image_get_info(NULL, &info) == LK_EINVAL);
   /* Every _free(NULL) is a no-op. */
@@ -103,6 +110,12 @@ static void test_options_size(const char *archive) {
   CHECK(lk_archive_open(archive, &o, &a) == LK_EINVAL);
   CHECK(a == NULL);
   CHECK(lk_open_options_init(&o, 0) == LK_EINVAL);
+  /* A size that is no version's sizeof: it would end inside the platform pointer. */
+  CHECK(lk_open_options_init(&o, sizeof(size_t) + 4) == LK_EINVAL);
+  CHECK(lk_open_options_init(&o, sizeof o) == LK_OK);
+  o.platform = "linux/amd64";
+  o.size = sizeof(size_t) + 4;
+  CHECK(lk_archive_open(archive, &o, &a) == LK_EINVAL && a == NULL);
   /* A smaller (older) size is accepted: only `size` and `platform` known. */
   CHECK(lk_open_options_init(&o, sizeof o) == LK_OK);
   o.size = sizeof(size_t) + sizeof(const char *);
@@ -325,6 +338,37 @@ static void test_entries(const char *archive, long layer0_entries) {
   lk_archive_free(a);
 }
 
+/* The bottom layer alone, as a lone layer tar (image NULL), whole and cut
+ * right after its last entry (run_capi.py writes both with Python's tarfile):
+ * the cut one lists the same entries, then reports LK_ETRUNCATED, as `ls`. */
+static void test_lone_layer(const char *scratch, long layer0_entries) {
+  static const char *names[] = {"layer0.tar", "layer0-cut.tar"};
+  int k;
+  for (k = 0; k < 2; ++k) {
+    char path[4096];
+    lk_archive *a = NULL;
+    lk_entry_iter *it = NULL;
+    lk_entry e;
+    size_t images = 99;
+    long n = 0;
+    snprintf(path, sizeof path, "%s/%s", scratch, names[k]);
+    CHECK(lk_archive_open(path, NULL, &a) == LK_OK);
+    CHECK(lk_archive_image_count(a, &images) == LK_OK && images == 0);
+    CHECK(lk_layer_entries(a, NULL, 0, &it) == LK_OK);
+    lk_entry_init(&e);
+    while (lk_entry_iter_next(it, &e) == LK_OK) ++n;
+    CHECK(n == layer0_entries);
+    if (k == 0) {
+      CHECK(lk_entry_iter_status(it) == LK_OK && strcmp(lk_entry_iter_tar_problem(it), "") == 0);
+    } else {
+      CHECK(lk_entry_iter_status(it) == LK_ETRUNCATED);
+      CHECK(strstr(lk_entry_iter_tar_problem(it), "end-of-archive marker") != NULL);
+    }
+    lk_entry_iter_free(it);
+    lk_archive_free(a);
+  }
+}
+
 /* An image handle belongs to its archive: passing it with another archive
  * (here a second open of the same file) is LK_EINVAL, never a read of the
  * wrong archive's members. */
@@ -381,6 +425,7 @@ int main(int argc, char **argv) {
   test_archive(argv[1], argv[2], argv[3], strtol(argv[4], NULL, 10));
   test_corrupt(argv[1], argv[5]);
   test_entries(argv[1], strtol(argv[6], NULL, 10));
+  test_lone_layer(argv[5], strtol(argv[6], NULL, 10));
   test_foreign_image(argv[1]);
   test_struct_sizes();
   if (failures) {

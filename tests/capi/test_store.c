@@ -50,6 +50,9 @@ static void plan(lk_store *s, const char *archive, size_t want_exist, size_t wan
     lk_archive_free(other);
   }
   CHECK(lk_store_plan(s, a, img, &p) == LK_OK);
+  layers = 7, present = 7, transfer = 7;
+  CHECK(lk_plan_totals(NULL, &layers, &present, &transfer) == LK_EINVAL);
+  CHECK(layers == 0 && present == 0 && transfer == 0); /* outputs are 0 on failure */
   CHECK(lk_plan_totals(p, &layers, &present, &transfer) == LK_OK);
   CHECK(layers == want_layers);
   if (diff_ids) {

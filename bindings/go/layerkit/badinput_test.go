@@ -186,6 +186,17 @@ func TestMisuse(t *testing.T) {
 	_, err = layerkit.Dedup([]layerkit.DedupInput{{Archive: base, Image: baseImg}}, -1, nil)
 	wantErr(t, "dedup threads -1", err, layerkit.ErrInvalid)
 
+	// A NUL byte would cut the string in C: refused, not taken for a shorter one.
+	path := filepath.Join(samplesDir(t), "base.docker-archive.tar")
+	_, err = layerkit.Open(path+"\x00/elsewhere", nil)
+	wantErr(t, "Open with a NUL in the path", err, layerkit.ErrInvalid)
+	_, err = base.FindImage("@0\x00junk")
+	wantErr(t, "FindImage with a NUL", err, layerkit.ErrInvalid)
+	_, err = base.Verify(layerkit.VerifyOptions{Image: "@0\x00junk"})
+	wantErr(t, "Verify with a NUL in Image", err, layerkit.ErrInvalid)
+	_, err = layerkit.OpenStore(t.TempDir()+"/s\x00junk", true)
+	wantErr(t, "OpenStore with a NUL", err, layerkit.ErrInvalid)
+
 	// Dedup with nothing to compare: an empty result, not an error.
 	res, err := layerkit.Dedup(nil, 0, nil)
 	if err != nil || res.TotalBytes != 0 || len(res.Layers) != 0 {

@@ -7,7 +7,9 @@ package layerkit
 import "C"
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 )
 
 // Status is an lk_status code of the C ABI. Codes are stable: never
@@ -95,6 +97,17 @@ func (e *Error) Unwrap() error { return e.Status }
 // newError is a failure detected on the Go side (no C message to read).
 func newError(op string, s Status, msg string) *Error {
 	return &Error{Status: s, Op: op, Message: msg}
+}
+
+// noNUL refuses strings that C would cut at a NUL byte (a path or reference
+// meaning something else than the caller wrote), as Python's ctypes does.
+func noNUL(op string, strs ...string) error {
+	for _, s := range strs {
+		if strings.IndexByte(s, 0) >= 0 {
+			return newError(op, StatusInvalid, fmt.Sprintf("%q contains a NUL byte", s))
+		}
+	}
+	return nil
 }
 
 // call runs one C call on a locked OS thread and, when it fails, reads

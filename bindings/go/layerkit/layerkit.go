@@ -219,6 +219,9 @@ func Open(path string, opts *OpenOptions) (*Archive, error) {
 		opts = &OpenOptions{}
 	}
 	op := "open " + path
+	if err := noNUL(op, path, opts.Platform); err != nil {
+		return nil, err
+	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var cplat *C.char
@@ -351,6 +354,9 @@ func (a *Archive) checkImage(op string, img *Image) error {
 // ErrInvalid.
 func (a *Archive) FindImage(ref string) (*Image, error) {
 	op := "find image " + ref
+	if err := noNUL(op, ref); err != nil {
+		return nil, err
+	}
 	c, err := a.acquire(op)
 	if err != nil {
 		return nil, err
@@ -746,7 +752,7 @@ type Problem struct {
 	Image    string // reference or short image ID
 	Layer    int    // layer index, or -1
 	Member   string // archive member
-	Kind     string // "blob_digest", "diff_id", "size", "config_digest", "manifest_digest", "count", "missing", "unreadable", "unverifiable"
+	Kind     string // "blob_digest", "diff_id", "size", "config_digest", "manifest_digest", "count", "missing", "unreadable", "unverifiable", "tar"
 	Expected string
 	Actual   string
 	Message  string // all of the above in one line
@@ -770,6 +776,9 @@ func (a *Archive) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	const op = "verify"
 	if opts.Threads < 0 || uint64(opts.Threads) > math.MaxUint32 {
 		return nil, newError(op, StatusInvalid, "Threads out of range")
+	}
+	if err := noNUL(op, opts.Image); err != nil {
+		return nil, err
 	}
 	c, err := a.acquire(op)
 	if err != nil {
@@ -906,6 +915,9 @@ func Dedup(inputs []DedupInput, threads int, progress ProgressFunc) (*DedupResul
 		ref := in.Ref
 		if ref == "" {
 			ref = in.Image.Name()
+		}
+		if err := noNUL(op, ref); err != nil {
+			return nil, err
 		}
 		cref := C.CString(ref)
 		_, err := call(op, func() C.lk_status { return C.lk_dedup_add(d, in.Archive.h.c, in.Image.c, cref) })

@@ -143,6 +143,9 @@ func DefaultStorePath() (string, error) {
 // ErrMalformed (a damaged index.json) or ErrInvalid.
 func OpenStore(dir string, create bool) (*Store, error) {
 	op := "open store " + dir
+	if err := noNUL(op, dir); err != nil {
+		return nil, err
+	}
 	cdir := C.CString(dir)
 	defer C.free(unsafe.Pointer(cdir))
 	cc := C.int(0)
@@ -199,6 +202,9 @@ func takeString(p *C.char) string {
 // "sha256:../../x") fails with ErrBadDigest.
 func (s *Store) HasBlob(digest string) (bool, error) {
 	op := "has blob " + digest
+	if err := noNUL(op, digest); err != nil {
+		return false, err
+	}
 	c, err := s.acquire(op)
 	if err != nil {
 		return false, err
@@ -281,6 +287,13 @@ func (s *Store) Load(archivePath string, opts *LoadOptions) (reportJSON string, 
 		opts = &LoadOptions{}
 	}
 	op := "load " + archivePath
+	platform := ""
+	if opts.Open != nil {
+		platform = opts.Open.Platform
+	}
+	if err := noNUL(op, archivePath, opts.Image, platform); err != nil {
+		return "", err
+	}
 	c, err := s.acquire(op)
 	if err != nil {
 		return "", err
@@ -490,6 +503,9 @@ func (s *Store) Save(refs []string, output string, opts *SaveOptions) (reportJSO
 		opts = &SaveOptions{}
 	}
 	op := "save " + output
+	if err := noNUL(op, append([]string{output, opts.MissingFrom}, refs...)...); err != nil {
+		return "", err
+	}
 	format, ok := saveFormats[opts.Format]
 	if !ok {
 		return "", newError(op, StatusInvalid, "unknown format "+opts.Format+
