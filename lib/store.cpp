@@ -320,8 +320,17 @@ void Store::Impl::prepare_for_writing() const {
     storefs::make_dirs(tmp());
     storefs::make_dirs(join(dot(), "layers"));
     { TempFile probe(tmp(), "probe"); }  // fail now, not after reading a whole archive
-    if (storefs::exists(layout_path()) && storefs::exists(index_path())) return;
-    auto lock = FileLock::acquire(index_lock_path(), true, true);
+  } catch (const Error& e) {
+    if (e.code() != Errc::io) throw;
+    throw Error(Errc::io, fmt::format("store {} cannot be written: {}", root, e.what()));
+  }
+}
+
+void Store::Impl::write_layout(bool locked) const {
+  if (storefs::exists(layout_path()) && storefs::exists(index_path())) return;
+  try {
+    std::optional<FileLock> lock;
+    if (!locked) lock = FileLock::acquire(index_lock_path(), true, true);
     if (!storefs::exists(layout_path())) storefs::write_file_atomic(tmp(), layout_path(), media::oci_layout_file);
     if (!storefs::exists(index_path())) storefs::write_file_atomic(tmp(), index_path(), empty_index_json());
   } catch (const Error& e) {
@@ -330,9 +339,14 @@ void Store::Impl::prepare_for_writing() const {
   }
 }
 
+bool Store::Impl::not_created() const {
+  return opts.create && !storefs::exists(index_path()) && !storefs::exists(layout_path());
+}
+
 void Store::Impl::edit_index(const std::function<void(json::Document&)>& edit,
                              const std::function<void(std::string_view)>& checkpoint) const {
   auto lock = FileLock::acquire(index_lock_path(), true, true);
+  write_layout(true);
   std::string bytes = storefs::read_file(index_path(), opts.limits.json_bytes, "index.json");
   // Never rewrite an index we cannot read whole: that would lose its entries.
   try {
@@ -353,7 +367,7 @@ void Store::Impl::edit_index(const std::function<void(json::Document&)>& edit,
 }
 
 std::vector<StoreImage> Store::Impl::read_images(bool sizes, bool strict) const {
-  if (opts.create && !storefs::exists(index_path()) && !storefs::exists(layout_path())) return {};  // not created yet
+  if (not_created()) return {};
   if (!storefs::exists(index_path()))
     throw Error(Errc::not_found, fmt::format("store {}: index.json is absent (is this a store? `layerkit store "
                                              "load` creates one)",
@@ -582,8 +596,15 @@ Store Store::open(const std::string& dir, const StoreOptions& options) {
                     fmt::format("store {} is neither empty nor an OCI image layout (no index.json, no oci-layout; it "
                                 "holds {:?})",
                                 dir, name));
-    if (!options.create)
-      throw Error(Errc::not_found, fmt::format("store {} is empty (`layerkit store load` fills it)", dir));
+    if (!options.create) {
+      // A first load writes the layout only when it commits: while one (or a
+      // gc) holds the store's lock, it is a store being created, which reads
+      // as empty until then (and verify or gc wait for that lock).
+      bool busy = false;
+      if (storefs::is_directory(impl->dot())) (void)FileLock::acquire(impl->lock_path(), true, false, false, &busy);
+      if (!busy) throw Error(Errc::not_found, fmt::format("store {} is empty (`layerkit store load` fills it)", dir));
+      impl->opts.create = true;
+    }
   }
   return Store(std::move(impl));
 }
@@ -696,12 +717,15 @@ PullPlan Store::plan(const Archive& archive, const Image& image) const {
 RemoveReport Store::remove(const std::vector<std::string>& refs) {
   Impl& s = *impl_;
   if (refs.empty()) throw Error(Errc::invalid_argument, "rm: no image reference given");
-  if (!storefs::exists(s.index_path()))
+  // A store not created yet has no image: each reference is "no image" below.
+  const bool fresh = s.not_created();
+  if (!fresh && !storefs::exists(s.index_path()))
     throw Error(Errc::not_found, fmt::format("store {}: index.json is absent", s.root));
   std::vector<IndexEntry> entries;
   try {
-    entries = parse_index_entries(storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json"),
-                                  s.opts.limits);
+    if (!fresh)
+      entries = parse_index_entries(storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json"),
+                                    s.opts.limits);
   } catch (const Error& e) {
     corrupt(e.code(), s.root, e.what());
   }
@@ -785,12 +809,23 @@ GcReport Store::gc(const GcOptions& o) {
   Impl& s = *impl_;
   GcReport r;
   r.dry_run = o.dry_run;
-  if (!storefs::exists(s.index_path()))
-    throw Error(Errc::not_found, fmt::format("store {}: index.json is absent", s.root));
+  auto index_absent = [&] { return Error(Errc::not_found, fmt::format("store {}: index.json is absent", s.root)); };
+  if (!storefs::exists(s.index_path()) && !s.not_created()) throw index_absent();
+  // A store not created yet that no write has touched has nothing to sweep
+  // (and gc does not create it).
+  if (s.not_created() && !storefs::is_directory(s.dot())) return r;
   if (!o.dry_run) s.prepare_for_writing();
   auto main_lock = FileLock::acquire(s.lock_path(), true, !o.dry_run);
   auto index_lock = FileLock::acquire(s.index_lock_path(), true, !o.dry_run);
-  std::set<std::string> keep = s.reachable(true);
+  // Decided under the locks: a load that created the store meanwhile is seen.
+  // A store not created yet has no root: whatever a write left is a leftover.
+  std::set<std::string> keep;
+  if (storefs::exists(s.index_path())) {
+    keep = s.reachable(true);
+    if (!o.dry_run) s.write_layout(true);  // a missing oci-layout is restored, as a write would
+  } else if (!s.not_created()) {
+    throw index_absent();
+  }
   std::set<std::string> touched;
   auto remove_file = [&](const std::string& path) {
     if (o.dry_run) return;

@@ -107,9 +107,20 @@ struct Store::Impl {
   bool has_blob(const Digest& d) const;
   std::optional<LayerMeta> read_meta(const Digest& d) const;
 
-  /// Creates .layerkit/{tmp,layers}, and oci-layout / index.json when absent
-  /// (under the index lock). Throws io ("read-only") when it cannot.
+  /// Creates the directory and .layerkit/{tmp,layers}, and proves that a file
+  /// can be written there (so that a write fails before reading a whole
+  /// archive). Writes no layout file: a write that fails later leaves at most
+  /// .layerkit/. Throws io ("read-only") when it cannot.
   void prepare_for_writing() const;
+
+  /// Writes oci-layout and an empty index.json where absent (a write that
+  /// commits initialises the layout). `locked`: the caller holds the index lock.
+  void write_layout(bool locked = false) const;
+
+  /// A store opened with `create` that no write has initialised yet (neither
+  /// index.json nor oci-layout): it reads as empty. A directory with one of
+  /// them but not the other is a damaged store, never this.
+  bool not_created() const;
 
   /// The stored images: Archive::open of the layout (every platform), and
   /// index.json's annotations. `strict`: a manifest or config blob that does

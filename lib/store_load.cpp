@@ -214,8 +214,10 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
   // 3. The store, whose index must be readable before anything is written.
   s.prepare_for_writing();
   auto shared_lock = FileLock::acquire(s.lock_path(), false, true);
-  try {
-    (void)parse_index_entries(storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json"), s.opts.limits);
+  try {  // (absent: the store is initialised when this load commits)
+    if (storefs::exists(s.index_path()))
+      (void)parse_index_entries(storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json"),
+                                s.opts.limits);
   } catch (const Error& e) {
     corrupt(e.code(), s.root, e.what());
   }
@@ -291,9 +293,10 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
         if ((d.empty() || !have(d)) && l.chain_id) {
           if (!stored_chains) {
             stored_chains.emplace();
-            for (const StoreImage& si : s.read_images(false, false))
-              for (const StoreLayer& sl : si.layers)
-                if (sl.present && sl.chain_id) stored_chains->emplace(sl.chain_id->str(), sl.descriptor.digest);
+            if (storefs::exists(s.index_path()))
+              for (const StoreImage& si : s.read_images(false, false))
+                for (const StoreLayer& sl : si.layers)
+                  if (sl.present && sl.chain_id) stored_chains->emplace(sl.chain_id->str(), sl.descriptor.digest);
           }
           if (auto it = stored_chains->find(l.chain_id->str()); it != stored_chains->end()) d = it->second;
         }
@@ -413,7 +416,11 @@ LoadReport Store::load(const std::string& archive_path, const LoadOptions& o) {
     t.loaded.manifest = md;
   }
 
-  // 6. Commit: metadata, then blobs (layers, configs, manifests), then index.json.
+  // 6. Commit: the layout files of a store not initialised yet (so that a
+  // failed load leaves none, and a load killed from here on leaves an OCI
+  // layout with at most unreferenced blobs), metadata, then blobs (layers,
+  // configs, manifests), then index.json.
+  s.write_layout();
   std::set<std::string> dirs;
   auto write_meta = [&](const LayerMeta& m) {
     std::string p = s.meta_path(m.digest);

@@ -44,17 +44,24 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
     r.problems.push_back({std::move(kind), std::move(path), std::move(expected), std::move(actual), std::move(message)});
   };
 
+  // A store opened with create that no write has initialised yet is an empty
+  // store: nothing to check but leftovers (decided under the lock, which a
+  // load holds until it has committed).
+  const bool fresh = s.not_created();
+
   // oci-layout
-  try {
-    std::string bytes = storefs::read_file(s.layout_path(), 4096, "oci-layout");
-    json::Document doc = json::parse(bytes, "oci-layout", 4);
-    json::Path at{"oci-layout", ""};
-    json::require_object(doc, at);
-    std::string v = json::opt_string(doc, "imageLayoutVersion", at).value_or("");
-    if (v.empty() || v[0] != '1')
-      problem("layout", "oci-layout", "1.x", v, fmt::format("oci-layout: imageLayoutVersion {:?} is not 1.x", v));
-  } catch (const Error& e) {
-    problem("layout", "oci-layout", "", "", e.what());
+  if (!fresh) {
+    try {
+      std::string bytes = storefs::read_file(s.layout_path(), 4096, "oci-layout");
+      json::Document doc = json::parse(bytes, "oci-layout", 4);
+      json::Path at{"oci-layout", ""};
+      json::require_object(doc, at);
+      std::string v = json::opt_string(doc, "imageLayoutVersion", at).value_or("");
+      if (v.empty() || v[0] != '1')
+        problem("layout", "oci-layout", "1.x", v, fmt::format("oci-layout: imageLayoutVersion {:?} is not 1.x", v));
+    } catch (const Error& e) {
+      problem("layout", "oci-layout", "", "", e.what());
+    }
   }
 
   // index.json, and everything it reaches (the core's verify over the layout)
@@ -63,12 +70,16 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
   std::set<std::string> referenced;
   bool referenced_known = false;
   bool index_ok = false;
-  try {
-    std::string bytes = storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json");
-    r.images = parse_index_entries(bytes, s.opts.limits).size();
-    index_ok = true;
-  } catch (const Error& e) {
-    problem("index", "index.json", "", "", fmt::format("index.json: {}", e.what()));
+  if (fresh) {
+    referenced_known = true;  // nothing is referenced: any blob is a leftover
+  } else {
+    try {
+      std::string bytes = storefs::read_file(s.index_path(), s.opts.limits.json_bytes, "index.json");
+      r.images = parse_index_entries(bytes, s.opts.limits).size();
+      index_ok = true;
+    } catch (const Error& e) {
+      problem("index", "index.json", "", "", fmt::format("index.json: {}", e.what()));
+    }
   }
   if (index_ok) {
     try {
@@ -139,7 +150,7 @@ StoreVerifyReport Store::verify(const StoreVerifyOptions& o) const {
 
   // Every file under blobs/: a digest name, the bytes it names.
   std::string blobs = join(s.root, "blobs");
-  if (!storefs::is_directory(blobs)) problem("layout", "blobs", "", "", "blobs/ is absent");
+  if (!fresh && !storefs::is_directory(blobs)) problem("layout", "blobs", "", "", "blobs/ is absent");
   for (const std::string& alg : storefs::list_dir(blobs)) {
     std::string adir = join(blobs, alg);
     if (!storefs::is_directory(adir)) {

@@ -585,7 +585,9 @@ typedef struct lk_store lk_store;
 
 /** Opens the store in directory `dir`. With `create` non-zero an absent or
  *  empty directory is accepted: it is initialised (oci-layout, index.json) by
- *  the first write, and reads see an empty store until then. Free with
+ *  the first load that commits (a failed load leaves at most .layerkit/), and
+ *  until then reads, lk_store_remove, lk_store_gc and lk_store_verify see an
+ *  empty store. Free with
  *  lk_store_free().
  *  Errors: LK_EINVAL, LK_ENOTFOUND (absent and create == 0), LK_EIO (cannot
  *  read or write, e.g. a read-only store), LK_EFORMAT (not a store or layout),

@@ -99,11 +99,16 @@
 namespace layerkit {
 
 struct StoreOptions {
-  /// Accept a directory that does not exist yet (or is empty): the first
-  /// write (load) creates it with its parents and initialises the layout
-  /// (oci-layout, an empty index.json); until then images(), plan() and
-  /// disk_usage() see an empty store. Without it, open() of an absent or
-  /// empty directory is Errc::not_found.
+  /// Accept a directory that does not exist yet (or is empty, or holds only
+  /// .layerkit/): the first write (load) creates it with its parents, and
+  /// writes the layout (oci-layout, index.json) when it commits — a load that
+  /// fails leaves at most .layerkit/. Until then the store reads as empty:
+  /// images(), find(), plan(), disk_usage() see no image, remove() finds
+  /// none, gc() has no root (it removes only leftovers of interrupted
+  /// writes) and verify() is OK. A directory with one of oci-layout and
+  /// index.json but not the other is a damaged store, never a new one.
+  /// Without it, open() of an absent or empty directory is Errc::not_found
+  /// (one where a first load is running reads as empty until it commits).
   bool create = false;
   /// Limits applied when reading the store's own JSON and blobs.
   Limits limits;

@@ -137,8 +137,10 @@ func DefaultStorePath() (string, error) {
 	return C.GoString(p), nil
 }
 
-// OpenStore opens the store in directory dir, creating it when create is true
-// and it does not exist. Errors wrap ErrNotFound (absent and !create), ErrIO
+// OpenStore opens the store in directory dir. With create, an absent or empty
+// dir is accepted: the first load that commits creates the store, and until
+// then it reads as empty (Remove finds no image, GC and Verify find nothing
+// wrong). Errors wrap ErrNotFound (absent and !create), ErrIO
 // (cannot read or write), ErrFormat (not a store or OCI layout),
 // ErrMalformed (a damaged index.json) or ErrInvalid.
 func OpenStore(dir string, create bool) (*Store, error) {
