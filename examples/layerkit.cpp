@@ -17,13 +17,12 @@
 #include <fmt/format.h>
 
 #include "cli_input.hpp"
-#include "cli_limit.hpp"
+#include "cli_options.hpp"
 #include "cli_progress.hpp"
 #include "layerkit/archive.hpp"
 #include "layerkit/dedup.hpp"
 #include "layerkit/error.hpp"
 #include "layerkit/history.hpp"
-#include "layerkit/image.hpp"
 #include "layerkit/report.hpp"
 #include "layerkit/text.hpp"
 #include "layerkit/verify.hpp"
@@ -309,13 +308,10 @@ Args parse_args(int argc, char** argv) {
     else if (name == "-H" || name == "--human") a.human = flag(name, inl);
     else if (name == "--image") a.image = value(name, inl);
     else if (name == "--platform") {
-      a.platform = value(name, inl);
-      if (a.platform != "all") {
-        try {
-          Platform::parse(a.platform);
-        } catch (const Error& e) {
-          throw UsageError(fmt::format("--platform: {}", e.what()));
-        }
+      try {
+        a.platform = cli::check_platform(value(name, inl));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
       }
       a.platform_explicit = true;
     } else if (name == "--threads") {

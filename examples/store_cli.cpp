@@ -10,7 +10,7 @@
 #include "store_cli.hpp"
 
 #include "cli_input.hpp"
-#include "cli_limit.hpp"
+#include "cli_options.hpp"
 
 #include <unistd.h>
 
@@ -316,7 +316,11 @@ Args parse_args(int argc, char** argv) {
     else if (name == "--store") a.store = value(name, inl);
     else if (name == "--image") a.image = value(name, inl);
     else if (name == "--platform") {
-      a.platform = value(name, inl);
+      try {
+        a.platform = cli::check_platform(value(name, inl));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
       a.platform_explicit = true;
     } else if (name == "-o" || name == "--output") a.output = value(name, inl);
     else if (name == "-i" || name == "--input") a.args.push_back(value(name, inl));

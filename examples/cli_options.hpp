@@ -1,6 +1,8 @@
-// cli_limit.hpp — `--limit NAME=VALUE`, shared by `layerkit COMMAND` and
-// `layerkit store COMMAND`: VALUE takes K, M, G, T suffixes (powers of 1024);
-// NAME and range are checked against layerkit::set_limit at once.
+// cli_options.hpp — option values shared by `layerkit COMMAND` and `layerkit
+// store COMMAND`, checked when the command line is read:
+//   --limit NAME=VALUE: VALUE takes K, M, G, T suffixes (powers of 1024); NAME
+//     and range are checked against layerkit::set_limit at once;
+//   --platform OS/ARCH[/VARIANT] or "all".
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "layerkit/error.hpp"
+#include "layerkit/image.hpp"
 #include "layerkit/options.hpp"
 
 namespace cli {
@@ -56,6 +59,18 @@ inline std::pair<std::string, std::uint64_t> parse_limit(const std::string& v) {
 template <typename Pairs>
 void apply_limits(layerkit::Limits& limits, const Pairs& given) {
   for (const auto& [name, value] : given) layerkit::set_limit(limits, name, value);
+}
+
+/// Checks the value of --platform. Throws std::invalid_argument with a message
+/// that starts with "--platform: " (the caller reports it as a usage error).
+inline const std::string& check_platform(const std::string& v) {
+  if (v == "all") return v;
+  try {
+    (void)layerkit::Platform::parse(v);
+  } catch (const layerkit::Error& e) {
+    throw std::invalid_argument(fmt::format("--platform: {}", e.what()));
+  }
+  return v;
 }
 
 }  // namespace cli
