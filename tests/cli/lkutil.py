@@ -564,3 +564,13 @@ def copytree(src, dst):
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
     os.chmod(dst, 0o755)
     return pathlib.Path(dst)
+
+
+def sanitized_build(build_dir):
+    """Whether the meson build in build_dir is instrumented (b_sanitize): its
+    library then cannot be loaded into a plain Python or Go process."""
+    info = pathlib.Path(build_dir) / "meson-info" / "intro-buildoptions.json"
+    if not info.exists():
+        return False
+    opts = json.loads(info.read_text())
+    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", []) for o in opts)

@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+import lkutil
 from conftest import CLI, SOURCE_DIR, run, small, store_cmd
 
 
@@ -27,6 +28,8 @@ def lkpy(monkeypatch):
     lib = os.environ.get("LAYERKIT_LIBRARY") or str(pathlib.Path(CLI).resolve().parents[1] / "capi" / "liblayerkit.so")
     if not os.path.exists(lib):
         pytest.skip("needs the built liblayerkit (set $LAYERKIT_LIBRARY)")
+    if lkutil.sanitized_build(pathlib.Path(lib).resolve().parents[1]):
+        pytest.skip("a sanitizer build: Python cannot load an instrumented library (runs in the plain build)")
     monkeypatch.setenv("LAYERKIT_LIBRARY", lib)
     monkeypatch.syspath_prepend(str(SOURCE_DIR / "bindings" / "python"))
     for m in [m for m in sys.modules if m == "layerkit" or m.startswith("layerkit.")]:
