@@ -134,7 +134,7 @@ func lookupProgress(h uintptr) *progress {
 // frames; the call is cancelled and the panic re-raised by repanic.
 //
 //export layerkitGoProgress
-func layerkitGoProgress(done, total C.uint64_t, handle C.uintptr_t) (ret C.int) {
+func layerkitGoProgress(done, total C.uint64_t, handle C.uintptr_t) C.int {
 	p := lookupProgress(uintptr(handle))
 	if p == nil {
 		return 1 // unknown handle: stop rather than guess
@@ -147,24 +147,28 @@ func layerkitGoProgress(done, total C.uint64_t, handle C.uintptr_t) (ret C.int) 
 	if p.fn == nil {
 		return 0 // registered for its events only
 	}
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		// fn panicked (possibly with a nil value): stop the panic here.
-		p.panicVal = recover()
-		p.panicked = true
-		p.cancelled = true
-		ret = 1
-	}()
-	goOn := p.fn(uint64(done), uint64(total))
-	returned = true
-	if !goOn {
+	goOn := false
+	if !p.run(func() { goOn = p.fn(uint64(done), uint64(total)) }) || !goOn {
 		p.cancelled = true
 		return 1
 	}
 	return 0
+}
+
+// run calls f (a user callback; p.mu held) and reports whether it returned.
+// A panic in f (possibly with a nil value) stops here, as it must not unwind
+// through C frames: it is kept for repanic and cancels the call.
+func (p *progress) run(f func()) (returned bool) {
+	defer func() {
+		if returned {
+			return
+		}
+		p.panicVal = recover()
+		p.panicked = true
+		p.cancelled = true
+	}()
+	f()
+	return true
 }
 
 // layerkitGoStoreEvent is the Go side of the C trampoline lkgo_store_event
@@ -195,15 +199,5 @@ func layerkitGoStoreEvent(kind C.int, image *C.char, layer C.size_t, diffID, dig
 	if p.panicked {
 		return
 	}
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		p.panicVal = recover()
-		p.panicked = true
-		p.cancelled = true
-	}()
-	p.onEvent(ev)
-	returned = true
+	p.run(func() { p.onEvent(ev) })
 }
